@@ -1,0 +1,1 @@
+"""The pure domain core: no file I/O, no xlwings."""

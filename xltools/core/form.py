@@ -1,0 +1,180 @@
+"""The form model: what a located 绩效目标表/自评表 holds, independent of where it came from.
+
+Readers (xltools.io) build these from a grid of cell values; rules (xltools.rules)
+read them and yield findings. Every value keeps its cell position so that findings
+can point at it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+def col_letter(col: int) -> str:
+    """1-based column index to letters (1 → A, 27 → AA)."""
+    s = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def address(row: int, col: int) -> str:
+    """1-based row and column to A1 notation."""
+    return f"{col_letter(col)}{row}"
+
+
+class CellError(str):
+    """A formula error value read from a cell (#DIV/0!, #REF!, #N/A …)."""
+
+    ERRORS = ("#DIV/0!", "#REF!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!")
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A value at a 1-based (row, col). ``value`` is str, float, int, bool, datetime, CellError or None."""
+
+    value: object
+    row: int
+    col: int
+
+    @property
+    def address(self) -> str:
+        return address(self.row, self.col)
+
+    @property
+    def text(self) -> str:
+        """The value as stripped text ('' for empty); numbers without a trailing .0."""
+        v = self.value
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    @property
+    def is_blank(self) -> bool:
+        return self.text == ""
+
+    @property
+    def is_error(self) -> bool:
+        return isinstance(self.value, CellError)
+
+
+class FormKind(str, Enum):
+    PROJECT_TARGET = "project-target"
+    UNIT_TARGET = "unit-target"
+    PROJECT_SELFEVAL = "project-selfeval"
+    UNIT_SELFEVAL = "unit-selfeval"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_selfeval(self) -> bool:
+        return self in (FormKind.PROJECT_SELFEVAL, FormKind.UNIT_SELFEVAL)
+
+    @property
+    def title_zh(self) -> str:
+        return {
+            "project-target": "项目支出绩效目标表",
+            "unit-target": "部门整体支出绩效目标表",
+            "project-selfeval": "项目支出绩效自评表",
+            "unit-selfeval": "部门整体支出绩效自评表",
+            "unknown": "绩效表",
+        }[self.value]
+
+
+# Field names of an indicator row; readers map header synonyms onto these.
+INDICATOR_FIELDS = (
+    "level1", "level2", "level3", "description", "period_target", "target", "unit",
+    "nature", "direction", "basis", "actual", "weight", "score", "reason",
+)
+
+
+@dataclass
+class IndicatorRow:
+    """One 三级 indicator row. ``level1``/``level2`` already carry merged-cell values.
+
+    ``cells`` maps field name → Cell for every column the form has; a field the form
+    lacks is absent (not a blank cell), so rules can tell "empty" from "no such column".
+    """
+
+    row: int
+    cells: dict[str, Cell]
+    inherited: frozenset[str] = frozenset()  # fields filled from a merged/blank-continued cell above
+
+    def get(self, name: str) -> Cell | None:
+        return self.cells.get(name)
+
+    def text(self, name: str) -> str:
+        c = self.cells.get(name)
+        return c.text if c is not None else ""
+
+    def has(self, name: str) -> bool:
+        return name in self.cells
+
+
+FUND_FIELDS = ("initial_budget", "annual_budget", "execution", "rate", "weight", "score", "reason")
+
+
+@dataclass
+class FundRow:
+    """A row of the 项目资金 / 预算执行情况 block. ``is_total`` for 合计/年度资金总额/总额."""
+
+    row: int
+    label: Cell
+    is_total: bool
+    cells: dict[str, Cell]
+
+    def get(self, name: str) -> Cell | None:
+        return self.cells.get(name)
+
+
+@dataclass
+class PlanRow:
+    """资金支出计划(%): quarter label → cell (3月底, 6月底, 10月底/9月底, 12月底)."""
+
+    row: int
+    quarters: list[tuple[str, Cell]]
+
+
+@dataclass
+class TaskRow:
+    """年度重点工作任务 / 年度主要任务: name, content, goal texts."""
+
+    row: int
+    cells: dict[str, Cell]
+
+
+@dataclass
+class Form:
+    """One located form on a sheet."""
+
+    sheet: str
+    kind: FormKind
+    first_row: int
+    last_row: int
+    title: str = ""
+    name: str = ""  # 项目名称 / 部门名称
+    header_row: int = 0
+    columns: dict[str, int] = field(default_factory=dict)  # field → 1-based column
+    header_labels: dict[str, str] = field(default_factory=dict)  # field → header text as written
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    funds: list[FundRow] = field(default_factory=list)
+    fund_header_row: int = 0
+    fund_labels: dict[str, str] = field(default_factory=dict)
+    plan: PlanRow | None = None
+    tasks: list[TaskRow] = field(default_factory=list)
+    total_score: Cell | None = None
+    grade: Cell | None = None
+    stray_rows: list[list[Cell]] = field(default_factory=list)  # rows inside the table the reader could not place
+
+    @property
+    def is_selfeval(self) -> bool:
+        return self.kind.is_selfeval
