@@ -96,6 +96,14 @@ INDICATOR_FIELDS = (
     "nature", "direction", "basis", "actual", "weight", "score", "reason",
 )
 
+FIELD_ZH = {
+    "level1": "一级指标", "level2": "二级指标", "level3": "三级指标", "description": "指标描述",
+    "period_target": "实施周期指标值", "target": "指标值", "unit": "计量单位", "nature": "指标性质",
+    "direction": "指标方向", "basis": "指标值确定依据", "actual": "实际完成值", "weight": "分值",
+    "score": "得分", "reason": "偏差原因", "initial_budget": "年初预算数", "annual_budget": "全年预算数",
+    "execution": "全年执行数", "rate": "执行率",
+}
+
 
 @dataclass
 class IndicatorRow:
@@ -162,6 +170,7 @@ class Form:
     last_row: int
     title: str = ""
     name: str = ""  # 项目名称 / 部门名称
+    name_label: str = ""  # the label the name stood beside (项目名称, 部门名称及编码 …)
     header_row: int = 0
     columns: dict[str, int] = field(default_factory=dict)  # field → 1-based column
     header_labels: dict[str, str] = field(default_factory=dict)  # field → header text as written

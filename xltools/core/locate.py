@@ -1,0 +1,385 @@
+"""Finding forms on a sheet by their header labels, not by fixed cell addresses.
+
+A sheet may hold several forms (seed 002 stacks nine). Each indicator header row starts a
+form; the rows above it, back to the previous form, are its preamble (title, 项目名称/部门名称,
+the 项目资金 block, 资金支出计划, 年度重点工作任务). Merged 一级/二级 cells apply to every row
+they span, and a blank 一级/二级 continues the one above.
+"""
+from __future__ import annotations
+
+import re
+
+from .form import (Cell, CellError, Form, FormKind, FundRow, IndicatorRow, PlanRow, TaskRow)
+from .grid import Grid
+
+_PAREN_NOTE = re.compile(r"[(（]注[:：][^)）]*[)）]")
+_SPACE = re.compile(r"\s+")
+
+
+def norm_label(value: object) -> str:
+    """A header label as compared: no whitespace, half-width brackets, no "(注:…)" notes."""
+    if value is None or isinstance(value, (int, float)):
+        return ""
+    text = _SPACE.sub("", str(value))
+    text = _PAREN_NOTE.sub("", text.replace("(", "（").replace(")", "）").replace("（", "(").replace("）", ")"))
+    return text.lstrip("*＊")
+
+
+# (field, test) pairs, tried in order; the first match claims the column.
+def _has(*words):
+    return lambda h: any(w in h for w in words)
+
+
+def _is(*words):
+    return lambda h: h in words
+
+
+INDICATOR_HEADERS: tuple[tuple[str, object], ...] = (
+    ("period_target", _has("实施周期指标值", "长期指标值", "实施周期目标值")),
+    ("basis", _has("确定依据", "指标值依据")),
+    ("nature", _has("指标值类型", "指标性质", "指标类型")),
+    ("description", _has("指标描述", "指标解释", "指标说明")),
+    ("reason", _has("原因")),
+    ("actual", _has("实际完成值", "全年实际值", "实际值", "完成值", "实际完成情况值")),
+    ("target", _has("年度指标值", "指标值", "目标值", "预期值", "预期实现值", "预期完成值")),
+    ("level1", _has("一级指标")),
+    ("level2", _has("二级指标")),
+    ("level3", _has("三级指标", "指标名称", "指标内容", "关键指标")),
+    ("unit", lambda h: h in ("单位", "计量单位", "度量单位") or h.startswith("计量单位") or h.startswith("度量单位")),
+    ("direction", _has("指标方向")),
+    ("nature", _is("性质")),
+    ("weight", lambda h: ("分值" in h or "权重" in h) and "得分" not in h and "执行率" not in h),
+    ("score", lambda h: h.startswith("得分") and "计算" not in h and "率" not in h and "系数" not in h
+     or h in ("指标得分", "指标得分(分)", "自评得分")),
+)
+
+FUND_HEADERS: tuple[tuple[str, object], ...] = (
+    ("initial_budget", _has("年初预算")),
+    ("annual_budget", _has("全年预算", "调整后预算", "调整预算", "全年(调整)预算", "预算数(A)")),
+    ("rate", lambda h: "执行率" in h and "权重" not in h and "得分" not in h),
+    ("execution", _has("全年执行", "执行数", "实际支出")),
+    ("weight", lambda h: ("分值" in h or "权重" in h)),
+    ("score", lambda h: "得分" in h and "率" not in h.replace("执行率", "")),
+    ("reason", _has("原因")),
+)
+
+TASK_HEADERS: tuple[tuple[str, object], ...] = (
+    ("goal", _has("期望达到的目标", "绩效目标", "预期目标")),
+    ("result", _has("完成情况")),
+    ("funds", _has("拟投入的资金", "资金")),
+    ("content", _has("主要实施内容", "主要内容", "实施内容")),
+    ("name", lambda h: h in ("名称", "任务名称", "任务", "重点工作任务名称")),
+)
+
+TOTAL_LABELS = re.compile(r"^(年度资金总额|资金总额|合计|总计|总额|项目资金总额)")
+SUB_LABELS = re.compile(r"^(其中|当年财政拨款|本年财政拨款|财政拨款|上年结转|其他资金|财政资金|财政专户|单位资金|自有资金|上级补助)")
+SCORE_TOTAL_LABELS = re.compile(r"^(总分|合计|总计|项目总得分|自评总分|总得分|综合得分)$")
+GRADE_LABEL = re.compile(r"(评价|自评|绩效)?等级")
+TITLE = re.compile(r"(绩效目标|绩效自评|自评表|目标表|申报表|评价表)")
+NAME_LABELS = re.compile(r"^(项目名称|部门名称|单位名称|部门名称及编码|部门（单位）名称|部门\(单位\)名称|预算单位)")
+QUARTER = re.compile(r"^(\d{1,2})月(底|末)?$")
+
+
+def _match_headers(cells: list[Cell], rules) -> dict[str, Cell]:
+    found: dict[str, Cell] = {}
+    for cell in cells:
+        h = norm_label(cell.value)
+        if not h or len(h) > 40:
+            continue
+        for name, test in rules:
+            if name not in found and test(h):
+                found[name] = cell
+                break
+    return found
+
+
+def _indicator_header(cells: list[Cell]) -> dict[str, Cell] | None:
+    found = _match_headers(cells, INDICATOR_HEADERS)
+    if "level3" in found and ("target" in found or "level1" in found or "actual" in found):
+        return found
+    return None
+
+
+def _fund_header(cells: list[Cell]) -> dict[str, Cell] | None:
+    found = _match_headers(cells, FUND_HEADERS)
+    if ("annual_budget" in found or "initial_budget" in found) and ("execution" in found or "rate" in found):
+        return found
+    return None
+
+
+def _task_header(cells: list[Cell]) -> dict[str, Cell] | None:
+    found = _match_headers(cells, TASK_HEADERS)
+    if "content" in found and ("name" in found or "goal" in found):
+        return found
+    return None
+
+
+class _Merges:
+    """Top-left value lookup for merged ranges (a merged cell applies to every row it spans)."""
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        self.owner: dict[tuple[int, int], tuple[int, int]] = {}
+        for r1, c1, r2, c2 in grid.merges:
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > 20000:
+                continue  # a whole-column merge is a formatting accident; don't expand it
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    if (r, c) != (r1, c1):
+                        self.owner[(r, c)] = (r1, c1)
+
+    def value(self, row: int, col: int) -> tuple[object, bool]:
+        """(value, inherited): the cell's own value, or its merge owner's."""
+        v = self.grid.value(row, col)
+        if (v is None or v == "") and (row, col) in self.owner:
+            r, c = self.owner[(row, col)]
+            return self.grid.value(r, c), True
+        return v, False
+
+    def is_covered(self, row: int, col: int) -> bool:
+        return (row, col) in self.owner
+
+
+def _text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def locate_forms(grid: Grid) -> list[Form]:
+    """Every form on one sheet, in sheet order.
+
+    Returns an empty list when the sheet holds no indicator table and no budget block.
+    """
+    merges = _Merges(grid)
+    first = grid.origin[0]
+    last = grid.n_rows
+    # One pass to find the anchors: indicator headers, fund headers, task headers, titles.
+    ind_headers: list[tuple[int, dict[str, Cell]]] = []
+    fund_headers: list[tuple[int, dict[str, Cell]]] = []
+    task_headers: list[tuple[int, dict[str, Cell]]] = []
+    titles: list[tuple[int, str]] = []
+    for row in range(first, last + 1):
+        cells = grid.row_cells(row)
+        if not cells or len(cells) > 40:
+            continue
+        texts = [c for c in cells if isinstance(c.value, str)]
+        if not texts:
+            continue  # a row of numbers is data, never an anchor
+        if len(cells) <= 2 and len(texts[0].value) <= 60 and TITLE.search(texts[0].value) and "指标" not in texts[0].value:
+            titles.append((row, texts[0].text))
+            continue
+        h = _indicator_header(texts)
+        if h:
+            ind_headers.append((row, h))
+            continue
+        h = _fund_header(texts)
+        if h:
+            fund_headers.append((row, h))
+            continue
+        h = _task_header(texts)
+        if h:
+            task_headers.append((row, h))
+    forms: list[Form] = []
+    prev_end = first - 1
+    anchor_rows = sorted({r for r, _ in ind_headers} | {r for r, _ in fund_headers}
+                         | {r for r, _ in task_headers} | {r for r, _ in titles})
+    for i, (hrow, header) in enumerate(ind_headers):
+        next_anchor = next((r for r in anchor_rows if r > hrow), last + 1)
+        form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=next_anchor - 1)
+        _read_preamble(grid, merges, form, prev_end + 1, hrow - 1, titles, fund_headers, task_headers)
+        _read_indicators(grid, merges, form, hrow, header, next_anchor - 1)
+        form.kind = _kind(form)
+        forms.append(form)
+        prev_end = form.last_row
+    # Budget blocks with no indicator table after them (a form cut short) are still forms.
+    for frow, header in fund_headers:
+        if frow > prev_end:
+            form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=last)
+            _read_preamble(grid, merges, form, prev_end + 1, last, titles, fund_headers, task_headers)
+            form.kind = _kind(form)
+            forms.append(form)
+            break
+    return forms
+
+
+def looks_like_form(grid: Grid, limit: int = 60) -> bool:
+    """Whether a sheet without a located table still reads like a 绩效 form (title or labels)."""
+    for row in range(grid.origin[0], min(grid.n_rows, grid.origin[0] + limit) + 1):
+        for c in grid.row_cells(row):
+            if isinstance(c.value, str) and (TITLE.search(c.value) or "绩效指标" in c.value or "一级指标" in c.value):
+                return True
+    return False
+
+
+def _read_preamble(grid, merges, form: Form, start: int, end: int, titles, fund_headers, task_headers) -> None:
+    for row, text in titles:
+        if start <= row <= end and not form.title:
+            form.title = text
+    for row in range(start, end + 1):
+        cells = grid.row_cells(row)
+        for i, c in enumerate(cells):
+            if isinstance(c.value, str) and NAME_LABELS.match(norm_label(c.value)) and not form.name:
+                rest = [x for x in cells[i + 1:] if isinstance(x.value, str) and x.text]
+                if rest:
+                    form.name = rest[0].text
+                    form.name_label = norm_label(c.value)
+            if isinstance(c.value, str) and "资金支出计划" in c.value and form.plan is None:
+                form.plan = _read_plan(grid, row, c.col)
+    for frow, header in fund_headers:
+        if start <= frow <= end and not form.funds:
+            form.fund_header_row = frow
+            form.fund_labels = {k: norm_label(v.value) for k, v in header.items()}
+            form.funds = _read_funds(grid, merges, frow, header, end)
+    for trow, header in task_headers:
+        if start <= trow <= end and not form.tasks:
+            form.tasks = _read_tasks(grid, merges, trow, header, end)
+
+
+def _read_plan(grid: Grid, row: int, col: int) -> PlanRow | None:
+    # Quarter labels sit on the label's row or the next; their values on the row below the labels.
+    for label_row in (row, row + 1):
+        quarters = [(c.text, c.col) for c in grid.row_cells(label_row)
+                    if isinstance(c.value, str) and QUARTER.match(c.text.replace(" ", ""))]
+        if len(quarters) >= 2:
+            value_row = label_row + 1
+            return PlanRow(value_row, [(q, grid.cell(value_row, qc)) for q, qc in quarters])
+    return None
+
+
+def _read_funds(grid: Grid, merges: _Merges, hrow: int, header: dict[str, Cell], end: int) -> list[FundRow]:
+    cols = {k: c.col for k, c in header.items()}
+    first_value_col = min(cols.values())
+    rows: list[FundRow] = []
+    misses = 0
+    for row in range(hrow + 1, end + 1):
+        labels = [c for c in grid.row_cells(row) if c.col < first_value_col and isinstance(c.value, str)]
+        label = labels[-1] if labels else None
+        text = norm_label(label.value) if label else ""
+        is_total = bool(TOTAL_LABELS.match(text))
+        if not (is_total or SUB_LABELS.match(text)):
+            misses += 1
+            if misses > 1 or rows:
+                break
+            continue
+        cells = {k: Cell(merges.value(row, c)[0], row, c) for k, c in cols.items()}
+        rows.append(FundRow(row, label, is_total, cells))
+    return rows
+
+
+def _read_tasks(grid: Grid, merges: _Merges, hrow: int, header: dict[str, Cell], end: int) -> list[TaskRow]:
+    cols = {k: c.col for k, c in header.items()}
+    tasks: list[TaskRow] = []
+    blank = 0
+    for row in range(hrow + 1, end + 1):
+        cells = {k: Cell(grid.value(row, c), row, c) for k, c in cols.items()}
+        if all(c.is_blank for c in cells.values()):
+            blank += 1
+            if blank > 2:
+                break
+            continue
+        blank = 0
+        tasks.append(TaskRow(row, cells))
+    return tasks
+
+
+def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header: dict[str, Cell], end: int) -> None:
+    form.header_row = hrow
+    form.columns = {k: c.col for k, c in header.items()}
+    form.header_labels = {k: c.text for k, c in header.items()}
+    cols = form.columns
+    name_cols = {cols[k] for k in ("level1", "level2", "level3") if k in cols}
+    lv1 = lv2 = None  # the category values carried down
+    fields = list(cols.items())
+    for row in range(hrow + 1, end + 1):
+        raw = grid.values[row - grid.origin[0]] if 0 <= row - grid.origin[0] < len(grid.values) else []
+        if not any(v is not None and v != "" and not (isinstance(v, str) and not v.strip()) for v in raw):
+            continue  # spacer row
+        cells: dict[str, Cell] = {}
+        inherited: set[str] = set()
+        for name, col in fields:
+            v, from_merge = merges.value(row, col)
+            if from_merge:
+                inherited.add(name)
+            cells[name] = Cell(v, row, col)
+        first_text = next((c for c in grid.row_cells(row)), None)
+        label = norm_label(first_text.value) if first_text is not None else ""
+        if first_text is not None and SCORE_TOTAL_LABELS.match(label) and first_text.col not in (cols.get("level3"),):
+            _read_total(grid, form, row, cells)
+            continue
+        if first_text is not None and GRADE_LABEL.fullmatch(label):
+            _read_grade(grid, form, row, first_text)
+            continue
+        if all(c.is_blank for n, c in cells.items()):
+            form.stray_rows.append(grid.row_cells(row))
+            continue
+        # A blank 一级/二级 continues the category above (merged or not).
+        for name in ("level1", "level2"):
+            if name not in cells:
+                continue
+            c = cells[name]
+            if c.is_blank:
+                carry = lv1 if name == "level1" else lv2
+                if carry is not None and not (name == "level2" and _new_level1(cells, lv1)):
+                    cells[name] = Cell(carry.value, row, c.col)
+                    inherited.add(name)
+            elif name == "level1":
+                if lv1 is None or c.text != lv1.text:
+                    lv2 = None
+                lv1 = c if "level1" not in inherited else Cell(c.value, c.row, c.col)
+            else:
+                lv2 = c
+        if "level1" in cells and not cells["level1"].is_blank:
+            lv1 = cells["level1"]
+        if "level2" in cells and not cells["level2"].is_blank:
+            lv2 = cells["level2"]
+        form.indicators.append(IndicatorRow(row, cells, frozenset(inherited)))
+    _ = name_cols
+
+
+def _new_level1(cells: dict[str, Cell], lv1: Cell | None) -> bool:
+    c = cells.get("level1")
+    return c is not None and not c.is_blank and (lv1 is None or c.text != lv1.text)
+
+
+def _read_total(grid: Grid, form: Form, row: int, cells: dict[str, Cell]) -> None:
+    if "score" in cells:
+        form.total_score = cells["score"]
+    elif "weight" in cells:
+        form.total_score = None
+    for c in grid.row_cells(row):
+        if c.text in ("优", "良", "中", "差") and form.grade is None:
+            form.grade = c
+
+
+def _read_grade(grid: Grid, form: Form, row: int, label: Cell) -> None:
+    after = [c for c in grid.row_cells(row) if c.col > label.col]
+    if after and form.grade is None:
+        form.grade = after[0]
+    elif form.grade is None:
+        form.grade = Cell(None, row, label.col + 1)
+
+
+def _kind(form: Form) -> FormKind:
+    """Kind from the title first (自评/目标, 部门整体/项目), then from the columns and labels."""
+    title = form.title
+    if not title and not form.columns and not form.funds:
+        return FormKind.UNKNOWN
+    if "自评" in title or "评价" in title:
+        selfeval = True
+    elif "目标" in title or "申报" in title:
+        selfeval = False
+    else:
+        selfeval = any(k in form.columns for k in ("actual", "score"))
+    if "项目" in title:
+        unit = False
+    elif any(w in title for w in ("部门整体", "整体支出", "单位整体", "部门预算")):
+        unit = True
+    else:
+        # 部门整体 forms carry 年度重点工作任务 and a 部门名称; project forms a 项目名称/编码.
+        unit = bool(form.tasks) or form.name_label.startswith(("部门", "单位"))
+    if selfeval:
+        return FormKind.UNIT_SELFEVAL if unit else FormKind.PROJECT_SELFEVAL
+    return FormKind.UNIT_TARGET if unit else FormKind.PROJECT_TARGET

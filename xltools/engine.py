@@ -1,0 +1,155 @@
+"""Validation of whole files: read, locate forms, run the rules, and build the JSON report (checks.md)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .core import codes
+from .core.findings import Finding, Severity
+from .core.form import Form
+from .core.grid import Grid
+from .core.locate import locate_forms, looks_like_form
+from .io.errors import WorkbookError
+from .io.reader import READABLE_SUFFIXES, WorkbookData, read_workbook
+from .rules import check_form
+from .rules.context import Context
+from .settings import DEFAULT, Settings
+
+REPORT_VERSION = 1
+
+
+@dataclass
+class FormReport:
+    """The findings of one located form (or of a sheet where no form could be located)."""
+
+    sheet: str
+    kind: str
+    framework: str
+    findings: list[Finding]
+    title: str = ""
+    name: str = ""
+    rows: tuple[int, int] = (0, 0)
+    form: Form | None = None
+
+    def to_dict(self) -> dict:
+        return {"sheet": self.sheet, "kind": self.kind, "framework": self.framework,
+                "title": self.title, "name": self.name, "rows": list(self.rows),
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass
+class FileReport:
+    path: str
+    error: str | None = None
+    forms: list[FormReport] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for form in self.forms for f in form.findings]
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "error": self.error, "forms": [f.to_dict() for f in self.forms]}
+
+
+@dataclass
+class Report:
+    files: list[FileReport] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"files": len(self.files), "forms": 0, "errors": 0, "warnings": 0, "infos": 0,
+                  "unreadable": sum(1 for f in self.files if f.error)}
+        for f in self.files:
+            counts["forms"] += sum(1 for form in f.forms if form.kind != "unknown" or form.form is not None)
+            for finding in f.findings:
+                counts[{"error": "errors", "warning": "warnings", "info": "infos"}[finding.severity.value]] += 1
+        return counts
+
+    def to_dict(self) -> dict:
+        return {"version": REPORT_VERSION, "files": [f.to_dict() for f in self.files], "summary": self.counts()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 error findings, 3 some file could not be read (checks.md, README)."""
+        c = self.counts()
+        if c["unreadable"]:
+            return 3
+        return 1 if c["errors"] else 0
+
+
+def validate_grid(grid: Grid, settings: Settings = DEFAULT, enabled: set[str] | None = None,
+                  *, only_sheet_with_forms: bool = False) -> list[FormReport]:
+    """Locate and check every form on one sheet."""
+    forms = locate_forms(grid)
+    reports: list[FormReport] = []
+    for form in forms:
+        findings = check_form(form, settings, enabled)
+        framework = Context(form, settings).framework if form.indicators else "unknown"
+        reports.append(FormReport(form.sheet, form.kind.value, framework, findings, form.title, form.name,
+                                  (form.first_row, form.last_row), form))
+    if not forms and not only_sheet_with_forms and looks_like_form(grid):
+        reports.append(_not_found(grid, enabled))
+    return reports
+
+
+def _not_found(grid: Grid, enabled: set[str] | None) -> FormReport:
+    findings = []
+    if enabled is None or "table-not-found" in enabled:
+        r, c = grid.origin
+        findings.append(codes.make("table-not-found", sheet=grid.sheet, cell=f"A{r}", row=r,
+                                   what="绩效指标表或项目资金表", header="三级指标/指标值"))
+    return FormReport(grid.sheet, "unknown", "unknown", findings)
+
+
+def validate_workbook(data: WorkbookData, settings: Settings = DEFAULT, enabled: set[str] | None = None) -> FileReport:
+    report = FileReport(str(data.path))
+    for grid in data.sheets:
+        report.forms.extend(validate_grid(grid, settings, enabled))
+    if not any(f.form is not None for f in report.forms) and not report.forms:
+        # No sheet holds a form: say so once per sheet, so the user knows where we looked.
+        for grid in data.sheets or [Grid("(无工作表)", [])]:
+            report.forms.append(_not_found(grid, enabled))
+    return report
+
+
+def validate_path(path: Path | str, settings: Settings = DEFAULT, enabled: set[str] | None = None) -> FileReport:
+    """Validate one file; an unreadable file gives a FileReport with ``error`` set, never an exception."""
+    try:
+        data = read_workbook(path)
+    except WorkbookError as exc:
+        return FileReport(str(path), error=str(exc))
+    return validate_workbook(data, settings, enabled)
+
+
+def collect_inputs(args: Iterable[Path | str]) -> list[Path]:
+    """Expand folders into the workbooks they hold (recursively), in a stable order.
+
+    Excel's lock files (~$name.xlsx) are skipped. Files named explicitly are kept whatever
+    their suffix, so that the reader can say what is wrong with them.
+    """
+    out: list[Path] = []
+    for arg in args:
+        p = Path(arg)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in READABLE_SUFFIXES
+                              and not q.name.startswith("~$")))
+        else:
+            out.append(p)
+    return out
+
+
+def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled: set[str] | None = None,
+                   progress: Callable[[Path], None] | None = None) -> Report:
+    report = Report()
+    for path in paths:
+        report.files.append(validate_path(path, settings, enabled))
+        if progress:
+            progress(path)
+    return report
+
+
+SEVERITY_ZH = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}

@@ -1,0 +1,1 @@
+"""Adapters for files: reading workbooks, writing annotated/filled copies, LibreOffice."""
