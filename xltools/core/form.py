@@ -37,13 +37,29 @@ class CellError(str):
     ERRORS = ("#DIV/0!", "#REF!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!")
 
 
-@dataclass(frozen=True, slots=True)
 class Cell:
-    """A value at a 1-based (row, col). ``value`` is str, float, int, bool, datetime, CellError or None."""
+    """A value at a 1-based (row, col). ``value`` is str, float, int, bool, datetime, CellError or None.
 
-    value: object
-    row: int
-    col: int
+    A plain slotted class rather than a dataclass: readers make one per cell of every
+    indicator row, and ``text`` is read many times per cell by the rules, so it is cached.
+    """
+
+    __slots__ = ("value", "row", "col", "_text")
+
+    def __init__(self, value: object, row: int, col: int):
+        self.value = value
+        self.row = row
+        self.col = col
+        self._text = None
+
+    def __repr__(self) -> str:
+        return f"Cell({self.value!r}, {self.row}, {self.col})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cell) and (self.value, self.row, self.col) == (other.value, other.row, other.col)
+
+    def __hash__(self) -> int:
+        return hash((self.row, self.col))
 
     @property
     def address(self) -> str:
@@ -52,12 +68,17 @@ class Cell:
     @property
     def text(self) -> str:
         """The value as stripped text ('' for empty); numbers without a trailing .0."""
-        v = self.value
-        if v is None:
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
+        t = self._text
+        if t is None:
+            v = self.value
+            if v is None:
+                t = ""
+            elif isinstance(v, float) and v.is_integer():
+                t = str(int(v))
+            else:
+                t = str(v).strip()
+            self._text = t
+        return t
 
     @property
     def is_blank(self) -> bool:
