@@ -40,7 +40,7 @@ INDICATOR_HEADERS: tuple[tuple[str, object], ...] = (
     ("nature", _has("指标值类型", "指标性质", "指标类型")),
     ("description", _has("指标描述", "指标解释", "指标说明")),
     ("reason", _has("原因")),
-    ("actual", _has("实际完成值", "全年实际值", "实际值", "完成值", "实际完成情况值")),
+    ("actual", lambda h: "预期" not in h and any(w in h for w in ("实际完成值", "全年实际值", "实际值", "完成值"))),
     ("target", _has("年度指标值", "指标值", "目标值", "预期值", "预期实现值", "预期完成值")),
     ("level1", _has("一级指标")),
     ("level2", _has("二级指标")),
@@ -212,11 +212,16 @@ def locate_forms(grid: Grid) -> list[Form]:
     return forms
 
 
+FORM_TITLE = re.compile(r"(绩效目标|绩效自评|自评|目标申报|绩效评价)\S*表")
+
+
 def looks_like_form(grid: Grid, limit: int = 60) -> bool:
-    """Whether a sheet without a located table still reads like a 绩效 form (title or labels)."""
+    """Whether a sheet without a located table still reads like a 绩效 form: a form title
+    (…绩效目标表, …自评表) or indicator-level labels near the top."""
     for row in range(grid.origin[0], min(grid.n_rows, grid.origin[0] + limit) + 1):
         for c in grid.row_cells(row):
-            if isinstance(c.value, str) and (TITLE.search(c.value) or "绩效指标" in c.value or "一级指标" in c.value):
+            if isinstance(c.value, str) and (FORM_TITLE.search(c.value) or "一级指标" in c.value
+                                             or "三级指标" in c.value):
                 return True
     return False
 

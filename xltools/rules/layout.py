@@ -1,11 +1,12 @@
 """Rules: layout family — shifted rows, empty rows and formula errors in indicator tables."""
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Iterator
 
 from ..core.findings import Finding
 from ..core.form import FIELD_ZH, Form, IndicatorRow
-from ..core.notation import ValueKind
 from ..core.taxonomy import is_category_name
 from .context import Context
 
@@ -15,9 +16,37 @@ _NAME_FIELDS = ("level1", "level2", "level3")
 _VALUE_FIELDS = ("target", "period_target", "actual", "unit", "weight", "score")
 
 
+# A whole cell that is a value, not a name: "≥85%", "100%", "17辆", "不少于2000家次", "每年12月底前".
+_VALUE_ONLY = re.compile(
+    r"^(?:[≥≤><=＞＜≧≦＝]=?|不少于|不低于|不超过|不高于|至少|大于|小于|等于|达到)?\s*\d[\d,，.]*\s*"
+    r"(?:%|％|百分比|[\u4e00-\u9fff]{1,3}(?:/[\u4e00-\u9fff]{1,4})?)?\s*(?:以上|以下|以内|或以上|或以下)?(?:[（(][^）)]{0,12}[）)])?[。.]?$"
+    r"|^每年\d{1,2}月(?:底)?(?:前|之前)?$|^\d{4}年\d{1,2}月(?:\d{1,2}日)?(?:前|之前)?$")
+
+
+@lru_cache(maxsize=4096)
+def is_value_text(text: str) -> bool:
+    """Whether a whole cell reads as a 指标值 (so it is out of place in a name column)."""
+    return bool(text) and len(text) <= 24 and _VALUE_ONLY.match(text) is not None
+
+
+def misaligned_field(ind: IndicatorRow) -> str | None:
+    """The name column that shows the row is shifted (D5), or None.
+
+    Either a 一级/二级 category name sits in the 三级 column, or a value sits in a name column.
+    """
+    if is_category_name(ind.text("level3")):
+        return "level3"
+    for name in _NAME_FIELDS:
+        cell = ind.cells.get(name)
+        if cell is not None and name not in ind.inherited and (
+                is_value_text(cell.text) or isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)):
+            return name
+    return None
+
+
 def is_misaligned(ind: IndicatorRow) -> bool:
-    """A 一级/二级 category name sitting in the 三级 column (D5): other families skip such rows."""
-    return is_category_name(ind.text("level3"))
+    """Whether a row is shifted (D5): the layout family reports it once, other families skip it."""
+    return misaligned_field(ind) is not None
 
 
 def check(form: Form, ctx: Context) -> Iterator[Finding]:
@@ -39,26 +68,20 @@ def _cell_errors(ind: IndicatorRow, ctx: Context) -> Iterator[Finding]:
 
 
 def _misaligned(ind: IndicatorRow, prev: IndicatorRow | None, ctx: Context) -> Finding | None:
-    level3 = ind.get("level3")
-    if level3 is not None and is_misaligned(ind):
-        detail = f"三级指标列中是分类名称“{level3.text}”"
+    where = misaligned_field(ind)
+    if where is None:
+        return None
+    cell = ind.get(where)
+    if where == "level3" and is_category_name(cell.text):
+        detail = f"三级指标列中是分类名称“{cell.text}”"
         value = ind.text("target")
         if value:
             detail += f"，却带有指标值“{value}”"
             if prev is not None and prev.text("target") == value:
                 detail += "（与上一行相同，疑为合并单元格展开错位）"
-        return ctx.finding("misaligned-row", level3, detail=detail + "；请把它移到一级/二级指标列或删除")
-    # A value (≥85%, 100%, 每年12月底前) in a name column: the row is shifted sideways.
-    for name in _NAME_FIELDS:
-        cell = ind.get(name)
-        if cell is None or cell.is_blank or name in ind.inherited:
-            continue
-        parsed = ctx.parsed(ind, name)
-        if parsed.kind in (ValueKind.QUANTITY, ValueKind.DATE) and (
-                parsed.direction is not None or parsed.unit is not None or isinstance(cell.value, (int, float))):
-            return ctx.finding("misaligned-row", cell,
-                               detail=f"{FIELD_ZH[name]}列中是指标值“{cell.text}”，该行的单元格疑似整体错位")
-    return None
+        return ctx.finding("misaligned-row", cell, detail=detail + "；请把它移到一级/二级指标列或删除")
+    return ctx.finding("misaligned-row", cell,
+                       detail=f"{FIELD_ZH[where]}列中是指标值“{cell.text}”，该行的单元格疑似整体错位")
 
 
 def _is_empty(ind: IndicatorRow) -> bool:
