@@ -94,7 +94,8 @@ def _empty(ind: IndicatorRow, ctx: Context) -> Finding:
     if ind.text("level3"):
         return ctx.finding("empty-indicator-row", ind.get("level3"),
                            detail=f"三级指标“{ind.text('level3')}”没有指标值、单位或分值")
-    anchor = ind.get("level2") or ind.get("level1") or next(iter(ind.cells.values()))
+    named = [c for c in (ind.get("level2"), ind.get("level1")) if c is not None and not c.is_blank]
+    anchor = named[0] if named else next(iter(ind.cells.values()))
     cats = " / ".join(t for t in (ind.text("level1"), ind.text("level2")) if t)
     return ctx.finding("empty-indicator-row", anchor,
                        detail=f"只有分类名称（{cats or '空'}），没有三级指标和指标值")
