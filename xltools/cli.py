@@ -92,24 +92,25 @@ def main() -> None:
 @click.option("--select", multiple=True, help="Only these codes or families (comma-separated, repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these codes or families (comma-separated, repeatable).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on for several files).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes for multi-file runs.")
 @settings_options
-def validate(inputs, fmt, annotate_dir, select, ignore, progress, weight_template, reverse_rule, framework):
+def validate(inputs, fmt, annotate_dir, select, ignore, progress, jobs, weight_template, reverse_rule, framework):
     """Validate workbooks (files or folders) and report every finding."""
-    from .engine import collect_inputs, validate_path, Report
+    from .engine import collect_inputs, validate_paths
     settings = make_settings(weight_template, reverse_rule, framework)
     enabled = enabled_codes(select, ignore)
     paths = collect_inputs(inputs)
     if not paths:
         raise click.UsageError("no .xlsx/.xlsm files found in the given folders")
     _refuse_annotating_inputs(annotate_dir, paths)
-    report = Report()
     show = (len(paths) > 1) if progress is None else progress
-    with click.progressbar(paths, label="校验中", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda p: p.name if p else "") if show else _nullbar(paths) as bar:
-        for path in bar:
-            file_report = validate_path(path, settings, enabled)
-            report.files.append(file_report)
-            if annotate_dir is not None and file_report.error is None:
+    with click.progressbar(length=len(paths), label="校验中", file=sys.stderr, show_pos=True) if show \
+            else _nullbar() as bar:
+        report = validate_paths(paths, settings, enabled, progress=lambda _p: bar.update(1), jobs=jobs)
+    if annotate_dir is not None:
+        for path, file_report in zip(paths, report.files):
+            if file_report.error is None:
                 _annotate_copy(path, annotate_dir, file_report.findings, report)
     if fmt == "json":
         click.echo(report.to_json())
@@ -119,11 +120,11 @@ def validate(inputs, fmt, annotate_dir, select, ignore, progress, weight_templat
 
 
 class _nullbar:
-    def __init__(self, items):
-        self.items = items
+    def update(self, n):
+        pass
 
     def __enter__(self):
-        return self.items
+        return self
 
     def __exit__(self, *exc):
         return False

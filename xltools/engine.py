@@ -31,7 +31,11 @@ class FormReport:
     title: str = ""
     name: str = ""
     rows: tuple[int, int] = (0, 0)
-    form: Form | None = None
+    form: Form | None = None  # the located form; None for a "no form here" entry or after a process hop
+
+    @property
+    def located(self) -> bool:
+        return self.rows != (0, 0)
 
     def to_dict(self) -> dict:
         return {"sheet": self.sheet, "kind": self.kind, "framework": self.framework,
@@ -61,7 +65,7 @@ class Report:
         counts = {"files": len(self.files), "forms": 0, "errors": 0, "warnings": 0, "infos": 0,
                   "unreadable": sum(1 for f in self.files if f.error)}
         for f in self.files:
-            counts["forms"] += sum(1 for form in f.forms if form.kind != "unknown" or form.form is not None)
+            counts["forms"] += sum(1 for form in f.forms if form.located)
             for finding in f.findings:
                 counts[{"error": "errors", "warning": "warnings", "info": "infos"}[finding.severity.value]] += 1
         return counts
@@ -109,7 +113,7 @@ def validate_workbook(data: WorkbookData, settings: Settings = DEFAULT, enabled:
     report = FileReport(str(data.path))
     for grid in data.sheets:
         report.forms.extend(validate_grid(grid, settings, enabled))
-    if not any(f.form is not None for f in report.forms) and not report.forms:
+    if not report.forms:
         # No sheet holds a form: say so once per sheet, so the user knows where we looked.
         for grid in data.sheets or [Grid("(无工作表)", [])]:
             report.forms.append(_not_found(grid, enabled))
@@ -142,9 +146,27 @@ def collect_inputs(args: Iterable[Path | str]) -> list[Path]:
     return out
 
 
+def _validate_detached(args) -> FileReport:
+    path, settings, enabled = args
+    report = validate_path(path, settings, enabled)
+    for form in report.forms:
+        form.form = None  # the form model stays in the worker; only findings travel back
+    return report
+
+
 def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled: set[str] | None = None,
-                   progress: Callable[[Path], None] | None = None) -> Report:
+                   progress: Callable[[Path], None] | None = None, jobs: int = 1) -> Report:
+    """Validate many files, in input order; ``jobs`` > 1 spreads files over worker processes."""
     report = Report()
+    if jobs > 1 and len(paths) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            work = ((p, settings, enabled) for p in paths)
+            for path, file_report in zip(paths, pool.map(_validate_detached, work, chunksize=16)):
+                report.files.append(file_report)
+                if progress:
+                    progress(path)
+        return report
     for path in paths:
         report.files.append(validate_path(path, settings, enabled))
         if progress:
