@@ -114,9 +114,13 @@ def validate_workbook(data: WorkbookData, settings: Settings = DEFAULT, enabled:
     for grid in data.sheets:
         report.forms.extend(validate_grid(grid, settings, enabled))
     if not report.forms:
-        # No sheet holds a form: say so once per sheet, so the user knows where we looked.
-        for grid in data.sheets or [Grid("(无工作表)", [])]:
-            report.forms.append(_not_found(grid, enabled))
+        # Nothing on any sheet reads like a form: say so, naming the sheets we looked at.
+        first = data.sheets[0].sheet if data.sheets else ""
+        findings = []
+        if enabled is None or "no-form-found" in enabled:
+            names = "、".join(g.sheet for g in data.sheets) or "（无）"
+            findings.append(codes.make("no-form-found", sheet=first, cell="A1", row=1, sheets=names))
+        report.forms.append(FormReport(first, "unknown", "unknown", findings))
     return report
 
 

@@ -25,6 +25,8 @@ _CODES = [
     # Layout
     Code("table-not-found", E, "layout", "no indicator table (or budget block) could be located on a sheet that looks like a form",
          "工作表看起来是绩效表，但找不到{what}（未识别到表头“{header}”）"),
+    Code("no-form-found", W, "layout", "the workbook holds no 绩效目标表/自评表 on any sheet: nothing was checked",
+         "工作簿中没有找到绩效目标表或绩效自评表（已查看工作表：{sheets}），未做任何检查"),
     Code("misaligned-row", W, "layout", "a row whose cells are shifted: a category name in the 三级 column, or a value in a name column (D5)",
          "疑似错行：{detail}"),
     Code("empty-indicator-row", W, "layout", "a category row with no 三级 name and no value, or a 三级 name with nothing else",
@@ -58,9 +60,9 @@ _CODES = [
     Code("unit-mismatch", E, "targets", "the value's unit contradicts the indicator name (a 率 with 人/家/个; a 金额 without 元) (D2)",
          "指标“{name}”的单位“{unit}”与指标名称不符（应为{expected}）"),
     Code("unit-column-conflict", W, "targets", "the 计量单位 column disagrees with the unit in the value or in the name (D2)",
-         "计量单位“{column}”与{where}中的单位“{unit}”不一致"),
+         "{source}“{column}”与{where}中的单位“{unit}”不一致"),
     Code("direction-conflict", E, "targets", "the operator in the value contradicts the 指标方向 column, or the direction word is malformed (D3)",
-         "指标方向“{column}”与指标值“{value}”矛盾{detail}"),
+         "指标方向“{column}”{detail}"),
     Code("nature-conflict", W, "targets", "指标性质 定性 on a numeric target, or 定量 on a text target (D4)",
          "指标性质为“{nature}”，但指标值“{value}”是{actual}"),
     Code("percent-out-of-range", W, "targets", "a rate target above 100% or below 0%",
@@ -68,7 +70,11 @@ _CODES = [
     Code("trivial-target", W, "targets", "a target that cannot fail or cannot be met: ≥0%, >100% for a rate, \"=0\" on a positive indicator (D15)",
          "指标值“{value}”{detail}"),
     Code("not-normalised", I, "targets", "百分比 written for %, full-width or OCR glyphs, trailing punctuation (D15, D17, D18)",
-         "指标值“{value}”建议规范写为“{expected}”"),
+         "指标值“{value}”建议规范写为“{expected}”{detail}"),
+    Code("unit-missing", W, "targets", "a quantitative 指标值 has no unit in the value, the 计量单位 column or the name (D12)",
+         "指标“{name}”的指标值“{value}”没有计量单位{detail}"),
+    Code("direction-missing", W, "targets", "the form has a 指标方向 column but a quantitative row leaves it blank (D12)",
+         "指标“{name}”未填写指标方向{detail}"),
     # Budget block
     Code("execution-rate-missing", W, "budget", "执行率 blank although budget and execution are present (fill computes it)",
          "执行率为空，应为 {expected}"),
@@ -105,10 +111,31 @@ _CODES = [
          "总分 {printed} 不等于各项得分之和，应为 {expected}"),
     Code("grade-mismatch", E, "scores", "a printed grade (优/良/中/差) ≠ the grade of the total score",
          "等级“{printed}”与总分 {score} 不符，应为“{expected}”"),
+    # Master workbook (xltools build)
+    Code("master-sheet-missing", E, "master", "the master lacks a required sheet",
+         "主表缺少工作表“{name}”（{purpose}）"),
+    Code("master-column-missing", E, "master", "a master sheet lacks a required column",
+         "工作表“{sheet_name}”缺少必填列“{column}”"),
+    Code("master-missing-value", E, "master", "a required master cell is empty",
+         "“{column}”不能为空"),
+    Code("master-duplicate-code", E, "master", "a project or unit code appears twice",
+         "{what}编码“{code}”重复（另见第{other}行）"),
+    Code("master-unknown-code", E, "master", "a row refers to a project or unit code that is not registered",
+         "“{code}”不是已登记的{what}编码"),
+    Code("master-no-indicators", E, "master", "a project or unit has no indicators, so its form would be empty",
+         "{what}“{name}”没有任何绩效指标"),
+    Code("master-unsafe-name", E, "master", "a name or code that would become a file name contains / .. : or control characters, or is too long",
+         "{what}“{name}”不能直接用作文件名：{why}"),
+    Code("master-formula-text", E, "master", "master text starting with \"=\" (it is written as text, never as a formula)",
+         "内容“{text}”以“=”开头；生成的表单只会把它写成文本，不会成为公式，请确认后删除“=”"),
+    Code("master-bad-number", E, "master", "a numeric master column holds text that is not a number",
+         "“{column}”应为数值，实为“{value}”"),
+    Code("master-bad-setting", E, "master", "a 设置 value is missing or not allowed",
+         "设置“{key}”的值“{value}”无效，应为{expected}"),
 ]
 
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}
-FAMILIES = ("layout", "taxonomy", "targets", "budget", "scores")
+FAMILIES = ("layout", "taxonomy", "targets", "budget", "scores", "master")
 
 
 def make(code: str, *, sheet: str, cell: str, row: int, expected: object = None, **fields) -> Finding:

@@ -10,7 +10,8 @@ from ..core.form import FIELD_ZH, Form, IndicatorRow
 from ..core.taxonomy import is_category_name
 from .context import Context
 
-CODES: tuple[str, ...] = ("misaligned-row", "empty-indicator-row", "cell-error")
+# table-not-found and no-form-found are emitted by the engine, which sees whole sheets and books.
+CODES: tuple[str, ...] = ("misaligned-row", "empty-indicator-row", "cell-error", "table-not-found", "no-form-found")
 
 _NAME_FIELDS = ("level1", "level2", "level3")
 _VALUE_FIELDS = ("target", "period_target", "actual", "unit", "weight", "score")
