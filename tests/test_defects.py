@@ -11,7 +11,7 @@ from xltools.engine import validate_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-LAYOUT = json.loads((SAMPLES / "layout.json").read_text(encoding="utf-8"))
+LAYOUT = json.loads((SAMPLES / "layout.json").read_text(encoding="utf-8"))["samples"]
 
 # Which finding codes report each defect class.
 REPORTED_BY = {

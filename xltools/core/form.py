@@ -126,24 +126,36 @@ FIELD_ZH = {
 }
 
 
-@dataclass
+_UNSET = object()
+_NO_FIELDS: frozenset[str] = frozenset()
+
+
 class IndicatorRow:
     """One 三级 indicator row. ``level1``/``level2`` already carry merged-cell values.
 
     ``cells`` maps field name → Cell for every column the form has; a field the form
     lacks is absent (not a blank cell), so rules can tell "empty" from "no such column".
+    ``inherited`` names the fields filled from a merged or blank-continued cell above.
+    A slotted class: readers make one per row of sheets with 200,000 rows.
     """
 
-    row: int
-    cells: dict[str, Cell]
-    inherited: frozenset[str] = frozenset()  # fields filled from a merged/blank-continued cell above
+    __slots__ = ("row", "cells", "inherited", "_misaligned")
+
+    def __init__(self, row: int, cells: dict[str, Cell], inherited: frozenset[str] = _NO_FIELDS):
+        self.row = row
+        self.cells = cells
+        self.inherited = inherited
+        self._misaligned = _UNSET  # cache for rules.layout.misaligned_field
+
+    def __repr__(self) -> str:
+        return f"IndicatorRow({self.row}, {self.cells!r})"
 
     def get(self, name: str) -> Cell | None:
         return self.cells.get(name)
 
     def text(self, name: str) -> str:
         c = self.cells.get(name)
-        return c.text if c is not None else ""
+        return "" if c is None else c.text
 
     def has(self, name: str) -> bool:
         return name in self.cells

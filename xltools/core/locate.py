@@ -8,21 +8,27 @@ they span, and a blank 一级/二级 continues the one above.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from .form import (Cell, CellError, Form, FormKind, FundRow, IndicatorRow, PlanRow, TaskRow)
+from .form import _NO_FIELDS, Cell, Form, FormKind, FundRow, IndicatorRow, PlanRow, TaskRow
 from .grid import Grid
 
 _PAREN_NOTE = re.compile(r"[(（]注[:：][^)）]*[)）]")
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=16384)
+def _norm_text(text: str) -> str:
+    text = _SPACE.sub("", text)
+    text = _PAREN_NOTE.sub("", text.replace("(", "（").replace(")", "）").replace("（", "(").replace("）", ")"))
+    return text.lstrip("*＊")
+
+
 def norm_label(value: object) -> str:
     """A header label as compared: no whitespace, half-width brackets, no "(注:…)" notes."""
     if value is None or isinstance(value, (int, float)):
         return ""
-    text = _SPACE.sub("", str(value))
-    text = _PAREN_NOTE.sub("", text.replace("(", "（").replace(")", "）").replace("（", "(").replace("）", ")"))
-    return text.lstrip("*＊")
+    return _norm_text(str(value))
 
 
 # (field, test) pairs, tried in order; the first match claims the column.
@@ -319,11 +325,11 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
         if first_val is None:
             continue  # spacer row
         if type(first_val) is str and len(first_val) <= 12 and first_col != level3_col:
-            label = norm_label(first_val)
-            if SCORE_TOTAL_LABELS.match(label):
+            closing = _closing_label(first_val)
+            if closing == "total":
                 _read_total(grid, form, row, {k: Cell(grid.value(row, c), row, c) for k, c in fields})
                 continue
-            if GRADE_LABEL.fullmatch(label):
+            if closing == "grade":
                 _read_grade(grid, form, row, Cell(first_val, row, first_col))
                 continue
         cells: dict[str, Cell] = {}
@@ -361,7 +367,18 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
                     inherited.add("level2")
             else:
                 lv2 = c2
-        form.indicators.append(IndicatorRow(row, cells, frozenset(inherited)))
+        form.indicators.append(IndicatorRow(row, cells, frozenset(inherited) if inherited else _NO_FIELDS))
+
+
+@lru_cache(maxsize=4096)
+def _closing_label(text: str) -> str | None:
+    """'total' for 总分/合计 rows, 'grade' for 评价等级 rows that close an indicator table."""
+    label = _norm_text(text)
+    if SCORE_TOTAL_LABELS.match(label):
+        return "total"
+    if GRADE_LABEL.fullmatch(label):
+        return "grade"
+    return None
 
 
 def _new_level1(cells: dict[str, Cell], lv1: Cell | None) -> bool:

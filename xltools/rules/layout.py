@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Iterator
 
 from ..core.findings import Finding
-from ..core.form import FIELD_ZH, Form, IndicatorRow
+from ..core.form import _UNSET, FIELD_ZH, Form, IndicatorRow
 from ..core.taxonomy import is_category_name
 from .context import Context
 
@@ -34,15 +34,23 @@ def misaligned_field(ind: IndicatorRow) -> str | None:
     """The name column that shows the row is shifted (D5), or None.
 
     Either a 一级/二级 category name sits in the 三级 column, or a value sits in a name column.
+    Every family asks, so the answer is cached on the row.
     """
+    hit = ind._misaligned
+    if hit is not _UNSET:
+        return hit
+    hit = None
     if is_category_name(ind.text("level3")):
-        return "level3"
-    for name in _NAME_FIELDS:
-        cell = ind.cells.get(name)
-        if cell is not None and name not in ind.inherited and (
-                is_value_text(cell.text) or isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)):
-            return name
-    return None
+        hit = "level3"
+    else:
+        for name in _NAME_FIELDS:
+            cell = ind.cells.get(name)
+            if cell is not None and name not in ind.inherited and (
+                    is_value_text(cell.text) or type(cell.value) in (int, float)):
+                hit = name
+                break
+    ind._misaligned = hit
+    return hit
 
 
 def is_misaligned(ind: IndicatorRow) -> bool:
