@@ -4,7 +4,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from decimal import Decimal, ROUND_HALF_UP, InvalidOperation
+from decimal import Context, Decimal, ROUND_HALF_UP, InvalidOperation
+
+_SIGNIFICANT_15 = Context(prec=15, rounding=ROUND_HALF_UP)
 
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
 
@@ -21,7 +23,7 @@ def excel_round(x: float, digits: int = 0) -> float:
         return 0.0
     d = Decimal(repr(float(x)))
     # Excel first shows the number to 15 significant digits: 0.285 * 100 stays 28.5.
-    d = Decimal(format(d, ".15g"))
+    d = _SIGNIFICANT_15.plus(d)  # half-up at the 15th digit too, as LibreOffice does
     q = Decimal(1).scaleb(-digits)
     sign = -1 if d < 0 else 1
     return sign * float(abs(d).quantize(q, rounding=ROUND_HALF_UP))

@@ -1,14 +1,171 @@
-"""Rules: scores family."""
+"""Rules: scores family — 实际完成值, 得分 against the scoring rules, weights, total and grade."""
 from __future__ import annotations
 
+import math
+import re
 from typing import Iterator
 
+from ..core.fill import ScoredIndicator, analyse_funds, is_dash, is_misaligned, score_parts, scored_indicators
 from ..core.findings import Finding
-from ..core.form import Form
+from ..core.form import Cell, Form, IndicatorRow
+from ..core.notation import ValueKind
+from ..core.numbers import excel_round, to_number
+from ..core.scoring import grade, grade_of_text
+from ..core.taxonomy import normalise_level1
 from .context import Context
 
-CODES: tuple[str, ...] = ()
+CODES: tuple[str, ...] = (
+    "cell-error", "actual-missing", "actual-unparseable", "score-over-weight", "score-mismatch", "reason-missing",
+    "weights-sum", "weights-split", "total-score-mismatch", "grade-mismatch",
+)
+
+_NO_REASON = {"无", "无。", "没有", "不适用", "暂无", "无偏差", "/", "-", "—", "——", "－", "／"}
+_WEIGHT_NOTE = re.compile(r"\s+|[(（]\s*\d+(\.\d+)?\s*分\s*[)）]")
+
+
+def _fmt(x: float) -> str:
+    r = excel_round(x, 2)
+    return str(int(r)) if r == int(r) else f"{r:g}"
+
+
+def _level1(name: str) -> str:
+    """The canonical 一级 name (效果指标 → 效益指标; "产出指标(50分)" → 产出指标), else the text."""
+    return normalise_level1(name).canonical or _WEIGHT_NOTE.sub("", name or "")
+
+
+def _indicators(form: Form) -> list[IndicatorRow]:
+    return [i for i in form.indicators if i.text("level3") and not is_misaligned(i)]
 
 
 def check(form: Form, ctx: Context) -> Iterator[Finding]:
-    return iter(())
+    rows = _indicators(form)
+    has_actual = "actual" in form.columns or any(i.has("actual") for i in rows)
+    has_reason = "reason" in form.columns or any(i.has("reason") for i in rows)
+    scored = {si.ind.row: si for si in scored_indicators(form, ctx.settings)} if has_actual else {}
+    for ind in rows:
+        if has_actual:
+            yield from _actual(ind, ctx)
+        yield from _score(ind, scored.get(ind.row), ctx)
+        if has_reason:
+            yield from _reason(ind, scored.get(ind.row), ctx)
+    fa = analyse_funds(form) if form.funds else None
+    yield from _weights(form, rows, fa, ctx)
+    yield from _total(form, fa, ctx)
+
+
+def _number(cell: Cell | None, ind: IndicatorRow | None = None, name: str = "") -> float | None:
+    if cell is None or cell.is_error or (ind is not None and name in ind.inherited):
+        return None
+    return to_number(cell.value)
+
+
+def _actual(ind: IndicatorRow, ctx: Context) -> Iterator[Finding]:
+    cell = ind.get("actual")
+    if cell is None or cell.is_error:
+        return
+    has_target = not (ind.get("target") is None or ind.get("target").is_blank)
+    has_weight = _number(ind.get("weight")) is not None
+    if (cell.is_blank or is_dash(cell)) and (has_target or has_weight):
+        yield ctx.finding("actual-missing", cell, name=ind.text("level3"))
+
+
+def _score(ind: IndicatorRow, si: ScoredIndicator | None, ctx: Context) -> Iterator[Finding]:
+    if si is not None and not si.score.comparable and ctx.target(ind).kind is ValueKind.QUANTITY:
+        yield ctx.finding("actual-unparseable", ind.get("actual"), actual=ind.text("actual"),
+                          target=ind.text("target"))
+    cell = ind.get("score")
+    printed = _number(cell, ind, "score")
+    weight = _number(ind.get("weight"), ind, "weight")
+    if printed is None:
+        return
+    if weight is not None and printed > weight + 1e-9:
+        yield ctx.finding("score-over-weight", cell, score=cell.text, weight=_fmt(weight))
+    if si is None or si.score.low is None or si.score.accepts(printed, ctx.settings.tolerance):
+        return
+    s = si.score
+    expected = _fmt(s.value) if s.value is not None else f"{_fmt(s.low)}–{_fmt(s.high)}"
+    yield ctx.finding("score-mismatch", cell, expected=expected, printed=cell.text, rule=s.rule)
+
+
+def _reason(ind: IndicatorRow, si: ScoredIndicator | None, ctx: Context) -> Iterator[Finding]:
+    cell = ind.get("reason")
+    if cell is None or cell.is_error or "reason" in ind.inherited:
+        return
+    text = cell.text
+    if text and text.strip(" 。.") not in _NO_REASON and not is_dash(cell):
+        return
+    weight = _number(ind.get("weight"), ind, "weight")
+    printed = _number(ind.get("score"), ind, "score")
+    why = None
+    if weight is not None and printed is not None and printed < weight - ctx.settings.tolerance:
+        why = f"得分 {_fmt(printed)} 低于分值 {_fmt(weight)}"
+    elif si is not None and si.cmp.sense == "positive" and si.cmp.a and si.cmp.a > 0 \
+            and si.cmp.b / si.cmp.a > ctx.settings.over_achievement:
+        why = (f"实际完成值 {si.cmp.b:g} 是目标值 {si.cmp.a:g} 的 {si.cmp.b / si.cmp.a:.2f} 倍"
+               f"（超过 {ctx.settings.over_achievement:g} 倍，目标可能设置偏低）")
+    if why:
+        yield ctx.finding("reason-missing", cell, why=why, reason="为空" if not text else f"填写为“{text}”")
+
+
+def _weights(form: Form, rows: list[IndicatorRow], fa, ctx: Context) -> Iterator[Finding]:
+    """D14: 分值 of the execution row and the indicators against the weight template."""
+    per_level1: dict[str, float] = {}
+    cells: list[Cell] = []
+    for ind in rows:
+        w = _number(ind.get("weight"), ind, "weight")
+        if w is None:
+            continue
+        cells.append(ind.get("weight"))
+        key = _level1(ind.text("level1"))
+        per_level1[key] = per_level1.get(key, 0.0) + w
+    if not cells:
+        return
+    execution = math.fsum(w for w, _ in fa.weights.values()) if fa is not None and fa.weights else None
+    indicators = math.fsum(per_level1.values())
+    tpl = ctx.settings.template
+    total = (execution or 0.0) + indicators
+    tol = ctx.settings.tolerance
+    anchor_col = form.columns.get("weight", cells[0].col)
+    anchor_row = form.header_row or cells[0].row
+    # With no execution row, indicators alone may carry all 100 (原州) or 100 − execution (四川 90).
+    allowed = [tpl["total"]] if execution is not None else [tpl["total"], tpl["total"] - tpl["execution"]]
+    if all(abs(total - a) > tol for a in allowed):
+        parts = f"（预算执行率 {_fmt(execution)} + 绩效指标 {_fmt(indicators)}）" if execution is not None else "（绩效指标）"
+        yield ctx.finding("weights-sum", None, row=anchor_row, col=anchor_col, expected=_fmt(allowed[0]),
+                          total=_fmt(total) + parts, template=tpl["label"])
+    level1 = tpl.get("level1")
+    if not level1:
+        return
+    expected = [tpl["execution"], *level1.values()]
+    actual = [execution, *(per_level1.get(k, 0.0) for k in level1)]
+    extra = {k: v for k, v in per_level1.items() if k not in level1}
+    if extra or any(a is None or abs(a - e) > tol for a, e in zip(actual, expected)):
+        text = "/".join("—" if a is None else _fmt(a) for a in actual)
+        text += "".join(f"+{k or '未分类'}{_fmt(v)}" for k, v in extra.items())
+        yield ctx.finding("weights-split", None, row=anchor_row, col=anchor_col,
+                          expected="/".join(_fmt(e) for e in expected), actual=text, template=tpl["label"])
+
+
+def _total(form: Form, fa, ctx: Context) -> Iterator[Finding]:
+    cell, g = form.total_score, form.grade
+    for c, field in ((cell, "总分"), (g, "评价等级")):
+        if c is not None and c.is_error:
+            yield ctx.finding("cell-error", c, value=c.value, field=field)
+    if cell is None and g is None:
+        return
+    cells = score_parts(form, fa)
+    if cell is not None and cell.is_error or any(c.is_error for c in cells):
+        return  # a total over an error value cannot be judged; the error is reported at its cell
+    parts = [n for n in (_number(c) for c in cells) if n is not None]
+    total = None
+    printed = _number(cell)
+    if parts:
+        total = excel_round(math.fsum(parts), 2)
+        if printed is not None and abs(printed - total) > ctx.settings.tolerance + 1e-9:
+            yield ctx.finding("total-score-mismatch", cell, expected=_fmt(total), printed=cell.text)
+    score = printed if printed is not None else total
+    if g is None or g.is_blank or g.is_error or score is None:
+        return
+    right = grade(score)
+    if grade_of_text(g.text) != right:
+        yield ctx.finding("grade-mismatch", g, expected=right, printed=g.text, score=_fmt(score))
