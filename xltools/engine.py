@@ -20,6 +20,7 @@ from .rules.context import Context
 from .settings import DEFAULT, Settings
 
 REPORT_VERSION = 1
+REPORT_SHEET = "校验结果"
 
 
 @dataclass
@@ -111,9 +112,16 @@ def _not_found(grid: Grid, enabled: set[str] | None) -> FormReport:
     return FormReport(grid.sheet, "unknown", "unknown", findings)
 
 
+def is_report_sheet(name: str) -> bool:
+    """The 校验结果 sheet(s) xltools adds when it annotates: findings, not a form."""
+    return name.startswith(REPORT_SHEET)
+
+
 def validate_workbook(data: WorkbookData, settings: Settings = DEFAULT, enabled: set[str] | None = None) -> FileReport:
     report = FileReport(str(data.path))
     for grid in data.sheets:
+        if is_report_sheet(grid.sheet):
+            continue  # our own 校验结果 sheet from an earlier --annotate run
         report.forms.extend(validate_grid(grid, settings, enabled))
     if not report.forms:
         # Nothing on any sheet reads like a form: say so, naming the sheets we looked at.

@@ -53,8 +53,9 @@ def validate_sheet(book: Book, settings: Settings = DEFAULT, enabled: set[str] |
 
 
 def validate_book(book: Book, settings: Settings = DEFAULT, enabled: set[str] | None = None, **_) -> CommandResult:
-    """校验工作簿: every sheet."""
-    return validate_sheets(book, book.sheet_names(), settings, enabled)
+    """校验工作簿: every sheet but our own 校验结果."""
+    from ..engine import is_report_sheet
+    return validate_sheets(book, [s for s in book.sheet_names() if not is_report_sheet(s)], settings, enabled)
 
 
 def fill(book: Book, settings: Settings = DEFAULT, *, overwrite: bool = False, formulas: bool = False,
