@@ -14,7 +14,8 @@ from .settings import DEFAULT
 
 def run_demo(samples: Path, outdir: Path, echo: Callable[[str], None] = print) -> int:
     """Run the main job on ``samples`` into ``outdir``; return the exit code (0 when every step ran)."""
-    outdir.mkdir(parents=True, exist_ok=True)
+    for sub in ("annotated", "filled"):
+        (outdir / sub).mkdir(parents=True, exist_ok=True)
     forms = sorted(p for p in samples.glob("*.xlsx") if not p.name.startswith(("master", "~$")))
     report = Report()
     failed = 0
