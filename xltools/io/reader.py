@@ -5,6 +5,7 @@ Every failure becomes a WorkbookError with a one-line Chinese/English message na
 """
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -32,17 +33,10 @@ class WorkbookData:
     sheets: list[Grid] = field(default_factory=list)
 
 
-def sniff(path: Path) -> None:
+def sniff(path: Path, head: bytes | None = None) -> None:
     """Refuse files that are not xlsx packages, with a message that says what they are."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except FileNotFoundError:
-        raise WorkbookError(path, "文件不存在 / file not found") from None
-    except IsADirectoryError:
-        raise WorkbookError(path, "这是一个文件夹，不是工作簿 / is a directory") from None
-    except OSError as exc:
-        raise WorkbookError(path, f"无法打开文件 / cannot open: {exc.strerror}") from None
+    if head is None:
+        head = _read_head(path)
     if not head:
         raise WorkbookError(path, "文件为空 / empty file (0 bytes)")
     if head.startswith(OLE_MAGIC):
@@ -54,6 +48,18 @@ def sniff(path: Path) -> None:
     if not head.startswith(b"PK"):
         kind = "文本/CSV 文件" if _looks_like_text(path) else "未知格式"
         raise WorkbookError(path, f"不是 xlsx 工作簿（{kind}）/ not an xlsx workbook ({'text/CSV' if '文本' in kind else 'unknown format'})")
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8)
+    except FileNotFoundError:
+        raise WorkbookError(path, "文件不存在 / file not found") from None
+    except IsADirectoryError:
+        raise WorkbookError(path, "这是一个文件夹，不是工作簿 / is a directory") from None
+    except OSError as exc:
+        raise WorkbookError(path, f"无法打开文件 / cannot open: {exc.strerror}") from None
 
 
 def _looks_like_text(path: Path) -> bool:
@@ -78,13 +84,9 @@ def _is_encrypted_ole(path: Path) -> bool:
     return "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data
 
 
-def _check_package(path: Path) -> dict[str, str]:
-    """Open the zip, refuse bombs and broken packages; return sheet name → sheet part path."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise WorkbookError(path, "文件已损坏（不是完整的 zip/xlsx 包）/ corrupt or truncated xlsx (bad zip)") from None
-    with zf:
+def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
+    """Refuse bombs and broken packages; return sheet name → sheet part path."""
+    if True:
         names = set(zf.namelist())
         for info in zf.infolist():
             if info.file_size > MAX_PART_BYTES or (
@@ -117,53 +119,57 @@ def _unescape(s: str) -> str:
     return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
 
 
-def _error_cells(path: Path, part: str) -> list[tuple[int, int, str]]:
+def _error_cells(xml: bytes) -> list[tuple[int, int, str]]:
     """Formula error values (#DIV/0!, #REF!), which python-calamine reads as empty strings."""
-    found: list[tuple[int, int, str]] = []
-    with zipfile.ZipFile(path) as zf:
-        try:
-            with zf.open(part) as fh:
-                tail = b""
-                while True:
-                    chunk = fh.read(1 << 22)
-                    if not chunk:
-                        break
-                    buf = tail + chunk
-                    if b't="e"' in buf:
-                        cut = buf.rfind(b"</c>") + 4
-                        for m in _ERROR_CELL.finditer(buf, 0, cut if cut > 3 else len(buf)):
-                            found.append((int(m.group(2)), col_index(m.group(1).decode()), m.group(3).decode()))
-                        tail = buf[cut:] if cut > 3 else buf[-4096:]
-                    else:
-                        tail = buf[-4096:]
-        except KeyError:
-            return []
-    return found
+    if b't="e"' not in xml:
+        return []
+    return [(int(m.group(2)), col_index(m.group(1).decode()), m.group(3).decode())
+            for m in _ERROR_CELL.finditer(xml)]
 
 
 def read_workbook(path: Path | str) -> WorkbookData:
     """Read every worksheet of an xlsx/xlsm (or legacy xls) into Grids.
 
+    The file is read once into memory; the zip index, python-calamine and the error-cell scan
+    share those bytes.
+
     Raises:
         WorkbookError: the file is missing, not a workbook, encrypted, corrupt, or a zip bomb.
     """
     path = Path(path)
-    sniff(path)
+    sniff(path, _read_head(path))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(path, f"无法读取文件 / cannot read: {exc.strerror}") from None
+    zf = None
     parts: dict[str, str] = {}
-    is_zip = path.suffix.lower() != ".xls" or zipfile.is_zipfile(path)
-    if is_zip:
-        parts = _check_package(path)
+    if raw.startswith(b"PK"):
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(raw))
+        except zipfile.BadZipFile:
+            raise WorkbookError(path, "文件已损坏（不是完整的 zip/xlsx 包）/ corrupt or truncated xlsx (bad zip)") from None
+        parts = _check_package(path, zf)
     try:
         from python_calamine import CalamineWorkbook
-        book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
     except Exception as exc:  # calamine raises its own error types for every broken input
         raise WorkbookError(path, f"无法读取工作簿 / cannot read workbook: {str(exc).splitlines()[0][:200]}") from None
     data = WorkbookData(path)
     try:
         for meta in book.sheets_metadata:
-            if str(meta.typ).endswith("WorkSheet") is False:
+            if not str(meta.typ).endswith("WorkSheet"):
                 continue
-            data.sheets.append(_read_sheet(path, book, meta.name, parts.get(meta.name)))
+            grid = _read_sheet(path, book, meta.name)
+            part = parts.get(meta.name)
+            if zf is not None and part:
+                try:
+                    xml = zf.read(part)
+                except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+                    raise WorkbookError(path, f"工作表部件已损坏 / corrupt sheet part: {exc}", sheet=meta.name) from None
+                for row, col, err in _error_cells(xml):
+                    grid.put(row, col, CellError(err or "#VALUE!"))
+            data.sheets.append(grid)
     except WorkbookError:
         raise
     except Exception as exc:
@@ -173,7 +179,7 @@ def read_workbook(path: Path | str) -> WorkbookData:
     return data
 
 
-def _read_sheet(path: Path, book, name: str, part: str | None) -> Grid:
+def _read_sheet(path: Path, book, name: str) -> Grid:
     try:
         sheet = book.get_sheet_by_name(name)
         values = sheet.to_python(skip_empty_area=True)
@@ -181,8 +187,4 @@ def _read_sheet(path: Path, book, name: str, part: str | None) -> Grid:
         merges = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
     except Exception as exc:
         raise WorkbookError(path, f"无法读取工作表 / cannot read sheet: {str(exc).splitlines()[0][:200]}", sheet=name) from None
-    grid = Grid(name, values, merges, origin=(start[0] + 1, start[1] + 1))
-    if part:
-        for row, col, err in _error_cells(path, part):
-            grid.put(row, col, CellError(err or "#VALUE!"))
-    return grid
+    return Grid(name, values, merges, origin=(start[0] + 1, start[1] + 1))
