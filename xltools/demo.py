@@ -41,8 +41,8 @@ def run_demo(samples: Path, outdir: Path, echo: Callable[[str], None] = print) -
     echo(f"  报告：{outdir / 'report.json'}；标注副本：{outdir / 'annotated'}；填写副本：{outdir / 'filled'}")
     master = samples / "master.xlsx"
     if master.exists():
-        from .templating import build_all
-        result = build_all(master, outdir / "forms", settings=DEFAULT)
+        from .templating.builder import build_all
+        result = build_all(master, outdir / "forms")
         echo(f"  从母版生成：{result.message} → {outdir / 'forms'}")
         failed += 0 if getattr(result, "exit_code", 0) in (0,) else 1
     return 0 if not failed else 3

@@ -84,10 +84,10 @@ def clear_marks(book: Book, settings: Settings = DEFAULT, **_) -> CommandResult:
 def build_templates(book: Book, settings: Settings = DEFAULT, *, outdir=None, **opts) -> CommandResult:
     """从母版生成模板: build every form from this master workbook."""
     from pathlib import Path
-    from ..templating import build_all
+    from ..templating.builder import build_all
     source = Path(book.source_path())
     outdir = Path(outdir) if outdir else source.with_name(source.stem + "-生成表")
-    result = build_all(source, outdir, settings=settings, **opts)
+    result = build_all(source, outdir, **opts)
     return CommandResult(result.message, findings=list(getattr(result, "findings", [])),
                          exit_code=getattr(result, "exit_code", 0), data={"result": result})
 
@@ -95,12 +95,13 @@ def build_templates(book: Book, settings: Settings = DEFAULT, *, outdir=None, **
 def rollover(book: Book, settings: Settings = DEFAULT, *, to: str = "selfeval", out=None, **_) -> CommandResult:
     """年度结转: turn this target form into its self-evaluation form, or into next year's target form."""
     from pathlib import Path
-    from ..templating import rollover_file
+    from ..templating.rollover import rollover as rollover_form
     source = Path(book.source_path())
     suffix = "-自评" if to == "selfeval" else "-下年度"
     out = Path(out) if out else source.with_name(source.stem + suffix + ".xlsx")
-    result = rollover_file(source, out, to=to, settings=settings)
-    return CommandResult(getattr(result, "message", f"已生成：{out}"), data={"output": str(out), "result": result})
+    written = rollover_form(source, to, output=out)
+    kind = "自评表" if to == "selfeval" else "下一年度目标表"
+    return CommandResult(f"已生成{kind}：{written}", data={"output": str(written)})
 
 
 HELP_ZH = """xltools 绩效工具 — 使用说明
