@@ -29,7 +29,7 @@ def run_demo(samples: Path, outdir: Path, echo: Callable[[str], None] = print) -
         try:
             save_copy(path, outdir / "annotated" / path.name, findings=file_report.findings)
             book = FileBook(path)
-            result = fill(book, DEFAULT)
+            result = fill(book, DEFAULT, overwrite=True)
             if result.edits:
                 book.save(outdir / "filled" / path.name)
         except WorkbookError as exc:
