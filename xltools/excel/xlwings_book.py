@@ -19,7 +19,7 @@ from ..core.form import address, col_index
 from ..core.grid import Grid
 from ..io.comments import MARK
 from ..io.report_sheet import HEADERS, RECORD_COL, REPORT_SHEET, SEVERITY_RGB
-from ..io.writer import _note_line as note_line
+from ..io.writer import note_line
 
 LIVE_RECORD_HEADER = "xltools-live-marks-v1"  # not the file writer's header: its records hold xf ids
 _XL_NONE = -4142  # xlNone: no interior pattern

@@ -371,4 +371,3 @@ def note_line(f: Finding) -> str:
     return line
 
 
-_note_line = note_line  # the name xltools.excel.xlwings_book imports
