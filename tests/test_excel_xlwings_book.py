@@ -17,7 +17,7 @@ from xltools.excel.xlwings_book import (LIVE_RECORD_HEADER, group_marks, merged_
                                         report_rows, split_ref, strip_mark, worst)
 from xltools.io.reader import read_workbook
 from xltools.io.report_sheet import REPORT_SHEET, SEVERITY_RGB
-from xltools.io.writer import _note_line as note_line
+from xltools.io.writer import note_line as note_line
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
