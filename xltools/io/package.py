@@ -109,20 +109,9 @@ class Package:
                 an encrypted or oversized entry, or no workbook part.
         """
         path = Path(path)
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(8)
-        except FileNotFoundError:
-            raise WorkbookError(path, "文件不存在 / file not found") from None
-        except IsADirectoryError:
-            raise WorkbookError(path, "这是一个文件夹，不是工作簿 / is a directory") from None
-        except OSError as exc:
-            raise WorkbookError(path, f"无法打开文件 / cannot open: {exc.strerror}") from None
-        if not head:
-            raise WorkbookError(path, "文件为空 / empty file (0 bytes)")
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise WorkbookError(path, "文件已加密或为旧版 .xls 格式，请在 Excel 中取消密码或另存为 .xlsx "
-                                      "/ encrypted workbook or legacy .xls (OLE) file")
+        from .reader import OLE_MAGIC, sniff
+        if sniff(path).startswith(OLE_MAGIC):  # sniff already refused encrypted files
+            raise WorkbookError(path, "旧版 .xls 格式无法写入，请在 Excel 中另存为 .xlsx / legacy .xls cannot be written: save it as .xlsx")
         try:
             # Read the file into memory: the source is then never held open while dst (which
             # may be the same file, with backup=True) is replaced, which Windows would refuse.

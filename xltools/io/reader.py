@@ -33,8 +33,9 @@ class WorkbookData:
     sheets: list[Grid] = field(default_factory=list)
 
 
-def sniff(path: Path, head: bytes | None = None) -> None:
-    """Refuse files that are not xlsx packages, with a message that says what they are."""
+def sniff(path: Path, head: bytes | None = None) -> bytes:
+    """Refuse files that are not xlsx packages (or legacy .xls), with a message that says what
+    they are; return the file's first bytes."""
     if head is None:
         head = _read_head(path)
     if not head:
@@ -43,11 +44,12 @@ def sniff(path: Path, head: bytes | None = None) -> None:
         if _is_encrypted_ole(path):
             raise WorkbookError(path, "工作簿已加密（设有打开密码），请先在 Excel 中取消密码 / password-protected (encrypted) workbook")
         if path.suffix.lower() == ".xls":
-            return  # legacy BIFF: python-calamine reads it
+            return head  # legacy BIFF: python-calamine reads it
         raise WorkbookError(path, "这是旧版 .xls 格式文件（扩展名有误），请另存为 .xlsx / legacy .xls (BIFF) file with an .xlsx name")
     if not head.startswith(b"PK"):
         kind = "文本/CSV 文件" if _looks_like_text(path) else "未知格式"
         raise WorkbookError(path, f"不是 xlsx 工作簿（{kind}）/ not an xlsx workbook ({'text/CSV' if '文本' in kind else 'unknown format'})")
+    return head
 
 
 def _read_head(path: Path) -> bytes:
