@@ -56,8 +56,30 @@ def enabled_codes(select: tuple[str, ...], ignore: tuple[str, ...]) -> set[str] 
     return None if chosen == set(REGISTRY) else chosen
 
 
+# Commands of the other areas, imported only when used: the template builder pulls in
+# openpyxl and the add-in its packagers, which would triple the start-up time of `validate`.
+LAZY_COMMANDS = {
+    "build": "xltools.templating.cli:build",
+    "rollover": "xltools.templating.cli:rollover",
+    "addin": "xltools.excel.cli:addin",
+}
+
+
 class _SafeGroup(click.Group):
-    """Turns any failure into a one-line message and exit 3: users never see a traceback."""
+    """Turns any failure into a one-line message and exit 3: users never see a traceback.
+
+    Also loads the LAZY_COMMANDS on first use.
+    """
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+            module, attr = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         from .io.errors import WorkbookError
@@ -235,24 +257,6 @@ def demo(outdir, samples_dir):
         raise FailedRun(f"samples folder not found: {samples_dir}")
     code = run_demo(samples_dir, outdir, echo=lambda m: click.echo(m, err=True))
     sys.exit(code)
-
-
-def _register_optional_commands() -> None:
-    # Command groups of the other areas; each keeps its heavy imports inside its commands.
-    try:
-        from .templating.cli import build, rollover
-        main.add_command(build)
-        main.add_command(rollover)
-    except ImportError:
-        pass
-    try:
-        from .excel.cli import addin
-        main.add_command(addin)
-    except ImportError:
-        pass
-
-
-_register_optional_commands()
 
 
 def run() -> None:  # pragma: no cover - thin wrapper used by the console script
