@@ -61,7 +61,8 @@ def write_compound_file(streams: dict[str, bytes]) -> bytes:
         The file's bytes. Identical input gives identical output (no timestamps).
 
     Raises:
-        CfbError: on a name longer than 31 characters or with / \\ : !, or a file that would
+        CfbError: on a name longer than 31 characters or with / \\ : !, on two names in one
+            storage that differ only in case, or a file that would
             need more FAT sectors than the header's 109 DIFAT slots address (about 6.8 MB).
     """
     root = _Node("Root Entry", True)
@@ -74,8 +75,9 @@ def write_compound_file(streams: dict[str, bytes]) -> bytes:
             if not node.is_storage:
                 raise CfbError(f"{path!r}: {part!r} is a stream, not a storage")
         _check_name(parts[-1])
-        if parts[-1] in node.children:
-            raise CfbError(f"duplicate entry {path!r}")
+        # [MS-CFB] compares sibling names case-insensitively: "Module1" and "MODULE1" collide.
+        if parts[-1].upper() in {name.upper() for name in node.children}:
+            raise CfbError(f"duplicate entry {path!r} (names are case-insensitive)")
         node.children[parts[-1]] = _Node(parts[-1], False, bytes(data))
 
     nodes: list[_Node] = []
