@@ -15,8 +15,7 @@ from .core.grid import Grid
 from .core.locate import locate_forms, looks_like_form
 from .io.errors import WorkbookError
 from .io.reader import READABLE_SUFFIXES, WorkbookData, read_workbook
-from .rules import check_form
-from .rules.context import Context
+from .rules import run_checks
 from .settings import DEFAULT, Settings
 
 REPORT_VERSION = 1
@@ -94,8 +93,8 @@ def validate_grid(grid: Grid, settings: Settings = DEFAULT, enabled: set[str] | 
     forms = locate_forms(grid)
     reports: list[FormReport] = []
     for form in forms:
-        findings = check_form(form, settings, enabled)
-        framework = Context(form, settings).framework if form.indicators else "unknown"
+        findings, ctx = run_checks(form, settings, enabled)
+        framework = ctx.framework if form.indicators else "unknown"
         reports.append(FormReport(form.sheet, form.kind.value, framework, findings, form.title, form.name,
                                   (form.first_row, form.last_row), form))
     if not forms and not only_sheet_with_forms and looks_like_form(grid):
@@ -152,12 +151,23 @@ def gc_paused():
 
 def validate_path(path: Path | str, settings: Settings = DEFAULT, enabled: set[str] | None = None) -> FileReport:
     """Validate one file; an unreadable file gives a FileReport with ``error`` set, never an exception."""
+    return _validate_file(path, settings, enabled, keep_forms=True)
+
+
+def _validate_file(path: Path | str, settings: Settings, enabled: set[str] | None, *, keep_forms: bool) -> FileReport:
     with gc_paused():
         try:
             data = read_workbook(path)
         except WorkbookError as exc:
             return FileReport(str(path), error=str(exc))
-        return validate_workbook(data, settings, enabled)
+        report = validate_workbook(data, settings, enabled)
+        # Drop the cells while the collector still sleeps: once it wakes, it scans every young
+        # object alive, and a file's grid and form model are thousands of them.
+        del data
+        if not keep_forms:
+            for form in report.forms:
+                form.form = None
+    return report
 
 
 def collect_inputs(args: Iterable[Path | str]) -> list[Path]:
@@ -179,10 +189,8 @@ def collect_inputs(args: Iterable[Path | str]) -> list[Path]:
 
 def _validate_detached(args) -> FileReport:
     path, settings, enabled = args
-    report = validate_path(path, settings, enabled)
-    for form in report.forms:
-        form.form = None  # the form model stays in the worker; only findings travel back
-    return report
+    # The form model stays in the worker; only findings travel back.
+    return _validate_file(path, settings, enabled, keep_forms=False)
 
 
 def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled: set[str] | None = None,
@@ -198,10 +206,13 @@ def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled:
                 if progress:
                     progress(path)
         return report
-    for path in paths:
-        report.files.append(validate_path(path, settings, enabled))
-        if progress:
-            progress(path)
+    # One pause for the whole run rather than one per file: each wake-up would rescan the form
+    # models of every file kept so far (validation makes no cyclic garbage to collect).
+    with gc_paused():
+        for path in paths:
+            report.files.append(validate_path(path, settings, enabled))
+            if progress:
+                progress(path)
     return report
 
 

@@ -41,16 +41,27 @@ class Cell:
     """A value at a 1-based (row, col). ``value`` is str, float, int, bool, datetime, CellError or None.
 
     A plain slotted class rather than a dataclass: readers make one per cell of every
-    indicator row, and ``text`` is read many times per cell by the rules, so it is cached.
+    indicator row, and the rules read ``text`` many times per cell, so it is computed once,
+    here, and read as a plain attribute.
+
+    Attributes:
+        text: the value as stripped text ('' for empty); numbers without a trailing .0.
     """
 
-    __slots__ = ("value", "row", "col", "_text")
+    __slots__ = ("value", "row", "col", "text")
 
     def __init__(self, value: object, row: int, col: int):
         self.value = value
         self.row = row
         self.col = col
-        self._text = None
+        if type(value) is str:
+            self.text = value.strip()
+        elif value is None:
+            self.text = ""
+        elif isinstance(value, float) and value.is_integer():
+            self.text = str(int(value))
+        else:
+            self.text = str(value).strip()
 
     def __repr__(self) -> str:
         return f"Cell({self.value!r}, {self.row}, {self.col})"
@@ -64,21 +75,6 @@ class Cell:
     @property
     def address(self) -> str:
         return address(self.row, self.col)
-
-    @property
-    def text(self) -> str:
-        """The value as stripped text ('' for empty); numbers without a trailing .0."""
-        t = self._text
-        if t is None:
-            v = self.value
-            if v is None:
-                t = ""
-            elif isinstance(v, float) and v.is_integer():
-                t = str(int(v))
-            else:
-                t = str(v).strip()
-            self._text = t
-        return t
 
     @property
     def is_blank(self) -> bool:

@@ -32,19 +32,29 @@ class Direction(str, Enum):
     LT = "lt"   # <
     EQ = "eq"   # = 等于, or a bare number
 
+    # The three properties read attributes set on each member below the class: rules ask for
+    # them on every row, and building a dict per call cost more than the rest of the test.
     @property
     def sense(self) -> str:
         """positive / reverse / equal, the scoring families of domain.md §2.3."""
-        return {"ge": "positive", "gt": "positive", "le": "reverse", "lt": "reverse", "eq": "equal"}[self.value]
+        return self._sense
 
     @property
     def label_zh(self) -> str:
         """The 指标方向 word for this operator, as Guangdong forms write it (大于或等于 …)."""
-        return {"ge": "大于或等于", "gt": "大于", "le": "小于或等于", "lt": "小于", "eq": "等于"}[self.value]
+        return self._label_zh
 
     @property
     def symbol(self) -> str:
-        return {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}[self.value]
+        return self._symbol
+
+
+for _d, _sense, _label, _symbol in (
+        (Direction.GE, "positive", "大于或等于", "≥"), (Direction.GT, "positive", "大于", ">"),
+        (Direction.LE, "reverse", "小于或等于", "≤"), (Direction.LT, "reverse", "小于", "<"),
+        (Direction.EQ, "equal", "等于", "=")):
+    _d._sense, _d._label_zh, _d._symbol = _sense, _label, _symbol
+del _d, _sense, _label, _symbol
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,26 @@ class ParsedValue:
     @property
     def is_percent(self) -> bool:
         return unit_class(self.unit) == "percent"
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _pv(kind: ValueKind, direction: Direction | None = None, number: float | None = None, unit: str | None = None,
+        text: str = "", raw: str = "", annotation: str | None = None, notes: tuple[str, ...] = (),
+        upper: float | None = None, context: str | None = None, problem: str | None = None) -> ParsedValue:
+    """``ParsedValue(...)``, built without the frozen dataclass's __init__.
+
+    That __init__ sets each of the eleven fields through ``object.__setattr__`` and cost more than
+    the rest of parsing "≥95%"; an Excel UDF parses once per cell. The instance is the same:
+    equal, hashable, frozen, picklable (a test keeps the parameters in step with the fields).
+    """
+    value = _new(ParsedValue)
+    _set(value, "__dict__", {"kind": kind, "direction": direction, "number": number, "unit": unit, "text": text,
+                             "raw": raw, "annotation": annotation, "notes": notes, "upper": upper,
+                             "context": context, "problem": problem})
+    return value
 
 
 # --------------------------------------------------------------------------- text normalisation
@@ -218,6 +248,11 @@ def unit_key(unit: str | None) -> str | None:
     """A comparison key for units: brackets dropped, width folded, 百分比 → %."""
     if unit is None:
         return None
+    return _unit_key(unit)
+
+
+@lru_cache(maxsize=1024)
+def _unit_key(unit: str) -> str | None:
     k = _SPACE.sub("", unit.translate(_FOLD)).translate(_BRACKET_KEY)
     if k in ("百分比", "百分率", "百分数"):
         return "%"
@@ -288,12 +323,12 @@ def parse_value(value: object) -> ParsedValue:
             if type(value) is not str:  # CellError and other str subclasses: formula errors
                 text = str.__str__(value).strip()
                 if text.startswith("#"):
-                    return ParsedValue(ValueKind.UNKNOWN, text=text, raw=text, problem="单元格为公式错误值")
+                    return _pv(ValueKind.UNKNOWN, text=text, raw=text, problem="单元格为公式错误值")
                 value = str.__str__(value)
             return _parse_cached(value)
         if isinstance(value, bool):
             word = "是" if value else "否"
-            return ParsedValue(ValueKind.QUALITATIVE, text=word, raw=str(value))
+            return _pv(ValueKind.QUALITATIVE, text=word, raw=str(value))
         if isinstance(value, (int, float)):
             return _parse_number(value)
         if isinstance(value, Decimal):
@@ -301,13 +336,13 @@ def parse_value(value: object) -> ParsedValue:
         if isinstance(value, (datetime, date)):
             d = value.date() if isinstance(value, datetime) else value
             text = f"{d.year}年{d.month}月{d.day}日"
-            return ParsedValue(ValueKind.DATE, text=text, raw=value.isoformat())
+            return _pv(ValueKind.DATE, text=text, raw=value.isoformat())
         if isinstance(value, time):
-            return ParsedValue(ValueKind.UNKNOWN, text=value.isoformat(), raw=value.isoformat(), problem="时间值")
+            return _pv(ValueKind.UNKNOWN, text=value.isoformat(), raw=value.isoformat(), problem="时间值")
         return _parse_cached(str(value))
     except Exception:  # noqa: BLE001 — the contract is "never raises"; a bug must not stop validation
         raw = _safe_str(value)
-        return ParsedValue(ValueKind.UNKNOWN, text=raw, raw=raw, problem="无法解析")
+        return _pv(ValueKind.UNKNOWN, text=raw, raw=raw, problem="无法解析")
 
 
 def normalise_text(value: object) -> str:
@@ -435,7 +470,7 @@ def same_unit(a: str | None, b: str | None) -> bool:
 
 # --------------------------------------------------------------------------- implementation
 
-_EMPTY = ParsedValue(ValueKind.EMPTY)
+_EMPTY = _pv(ValueKind.EMPTY)
 # The formula error values a reader may hand over as plain text (form.CellError.ERRORS).
 _CELL_ERRORS = frozenset({"#DIV/0!", "#REF!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#VALUE!", "#GETTING_DATA",
                           "#SPILL!", "#CALC!"})
@@ -450,12 +485,12 @@ def _safe_str(value: object) -> str:
 
 def _parse_number(value: float) -> ParsedValue:
     if isinstance(value, float) and not math.isfinite(value):
-        return ParsedValue(ValueKind.UNKNOWN, text=str(value), raw=str(value), problem="不是有限数值")
+        return _pv(ValueKind.UNKNOWN, text=str(value), raw=str(value), problem="不是有限数值")
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         text = str(int(value))
     else:
         text = repr(value) if isinstance(value, float) else str(value)
-    return ParsedValue(ValueKind.QUANTITY, number=float(value), text=text, raw=text)
+    return _pv(ValueKind.QUANTITY, number=float(value), text=text, raw=text)
 
 
 @lru_cache(maxsize=8192)
@@ -467,9 +502,9 @@ def _parse_text(raw: str) -> ParsedValue:
     """Parse one text value (uncached; the cached entry point is parse_value)."""
     t = raw.strip()
     if not t:
-        return ParsedValue(ValueKind.EMPTY, raw=raw)
+        return _pv(ValueKind.EMPTY, raw=raw)
     if t[0] == "#" and t.upper() in _CELL_ERRORS:
-        return ParsedValue(ValueKind.UNKNOWN, text=t, raw=raw, problem="单元格为公式错误值")
+        return _pv(ValueKind.UNKNOWN, text=t, raw=raw, problem="单元格为公式错误值")
     notes: list[str] = []
     # Each rewrite is guarded by a cheap test: an Excel UDF calls this once per cell.
     if _NEEDS_FOLD.search(t):
@@ -481,7 +516,7 @@ def _parse_text(raw: str) -> ParsedValue:
             notes.append("去掉末尾多余的标点")
         t = stripped
     if not t:
-        return ParsedValue(ValueKind.PLACEHOLDER, text=raw.strip(), raw=raw)
+        return _pv(ValueKind.PLACEHOLDER, text=raw.strip(), raw=raw)
     if "百分" in t:
         pct = _PERCENT_WORD.sub("%", t)
         if pct != t:
@@ -505,10 +540,10 @@ def _parse_text(raw: str) -> ParsedValue:
         op, num, unit = m.groups()
         if spaced:
             notes.append("去掉多余的空格")
-        return ParsedValue(ValueKind.QUANTITY, direction=_OPS[op] if op else None,
+        return _pv(ValueKind.QUANTITY, direction=_OPS[op] if op else None,
                            number=float(num), unit=unit, text=nospace, raw=raw, notes=tuple(notes))
     if _PLACEHOLDER_RE.fullmatch(s):
-        return ParsedValue(ValueKind.PLACEHOLDER, text=t, raw=raw)
+        return _pv(ValueKind.PLACEHOLDER, text=t, raw=raw)
     if "值" in s:
         marked = _after_marker(s, nospace, raw, notes)
         if marked is not None:
@@ -521,14 +556,14 @@ def _parse_text(raw: str) -> ParsedValue:
         s = s[:cn.start("cn")] + str(_cn_number(cn.group("cn"))) + s[cn.end("cn"):]
         return _parse_quantity(s, nospace, raw, notes, spaced, editable=False)
     if "." in s and _CONCAT.search(s) and not _DATE_RE.fullmatch(s):
-        return ParsedValue(ValueKind.UNKNOWN, text=t, raw=raw, problem="疑似多个数值连在一起（单元格边界丢失）")
+        return _pv(ValueKind.UNKNOWN, text=t, raw=raw, problem="疑似多个数值连在一起（单元格边界丢失）")
     if _GRADE_RE.fullmatch(s) or _STANDARD_RE.search(s):
-        return ParsedValue(ValueKind.QUALITATIVE, text=t, raw=raw)
+        return _pv(ValueKind.QUALITATIVE, text=t, raw=raw)
     if _DATE_HINT.search(s):
         undated = _DATE_RE.sub("", s)
         if undated != s:
             if not _DIGIT.search(undated):
-                return ParsedValue(ValueKind.DATE, text=nospace, raw=raw, notes=_space_note(notes, spaced))
+                return _pv(ValueKind.DATE, text=nospace, raw=raw, notes=_space_note(notes, spaced))
             # A deadline plus an amount: "2023年完成10项" is the amount; the text stays whole.
             return _parse_quantity(undated, nospace, raw, notes, spaced, editable=False)
     return _parse_quantity(s, nospace, raw, notes, spaced)
@@ -566,9 +601,9 @@ def _space_note(notes: list[str], spaced: bool) -> tuple[str, ...]:
 def _parse_wordy(s: str, t: str, raw: str, notes: list[str]) -> ParsedValue:
     """A value without digits: placeholder skeleton, deadline words, or qualitative text."""
     if _is_skeleton(s):
-        return ParsedValue(ValueKind.PLACEHOLDER, text=t, raw=raw)
+        return _pv(ValueKind.PLACEHOLDER, text=t, raw=raw)
     kind = ValueKind.DATE if _DATE_WORDS.search(s) else ValueKind.QUALITATIVE
-    return ParsedValue(kind, text=_SPACE.sub(" ", t), raw=raw, notes=tuple(notes))
+    return _pv(kind, text=_SPACE.sub(" ", t), raw=raw, notes=tuple(notes))
 
 
 def _is_skeleton(s: str) -> bool:
@@ -632,7 +667,7 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
     nums = _outside_brackets(s)
     if not nums:
         # Digits only inside brackets: qualitative text with a note ("达标（见附件1）").
-        return ParsedValue(ValueKind.QUALITATIVE, text=nospace, raw=raw)
+        return _pv(ValueKind.QUALITATIVE, text=nospace, raw=raw)
     first = nums[0]
     pre = s[:first.start()]
     # -- operator before the number (possibly with words between: "达到每年4份/千人")
@@ -659,7 +694,7 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
                 context_parts.append(pre)
         elif pre in _OCR_GLYPHS:
             # D17: OCR read ≥/≤ as "工", "W", "^", "$": which one cannot be known, so say so.
-            return ParsedValue(ValueKind.UNKNOWN, text=nospace, raw=raw,
+            return _pv(ValueKind.UNKNOWN, text=nospace, raw=raw,
                                problem=f"数值前的“{pre}”疑似识别错误（应为≥或≤）")
         elif pre in ("-", "−"):
             negative = True
@@ -722,7 +757,7 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
                 p2 = mm2.end()
             if um2 is not None:
                 if unit is not None and unit_key(um2.group()) != unit_key(unit):
-                    return ParsedValue(ValueKind.UNKNOWN, text=nospace, raw=raw, problem="范围两端单位不一致")
+                    return _pv(ValueKind.UNKNOWN, text=nospace, raw=raw, problem="范围两端单位不一致")
                 unit = unit or um2.group()
                 p2 = um2.end()
             upper = _to_float(second.group(), mult2)
@@ -745,7 +780,7 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
     tail = s[pos:]
     if tail:
         if _outside_brackets(tail):
-            return ParsedValue(ValueKind.UNKNOWN, text=nospace, raw=raw, problem="含有多个数值")
+            return _pv(ValueKind.UNKNOWN, text=nospace, raw=raw, problem="含有多个数值")
         if unit is None and len(tail) == 1 and "\u4e00" <= tail <= "\u9fff" and tail not in "的了是":
             unit = tail  # a classifier missing from the vocabulary ("5座")
         else:
@@ -763,12 +798,12 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
                     nospace = nospace[:post_span[0]] + nospace[post_span[1]:]
             direction = pre_dir if pre_dir is not Direction.EQ else post_dir
         else:
-            return ParsedValue(ValueKind.UNKNOWN, text=nospace, raw=raw,
+            return _pv(ValueKind.UNKNOWN, text=nospace, raw=raw,
                                problem=f"运算符矛盾（“{pre_op}”与“{post_op}”）")
     if spaced:
         notes.append("去掉多余的空格")
     context = " ".join(p.strip(",:;、") for p in context_parts if p.strip(",:;、")) or None
-    return ParsedValue(ValueKind.QUANTITY, direction=direction, number=number,
+    return _pv(ValueKind.QUANTITY, direction=direction, number=number,
                        unit=_display_unit(unit) if unit else None, text=nospace, raw=raw,
                        annotation=annotation, notes=tuple(notes), upper=upper, context=context)
 

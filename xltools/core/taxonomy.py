@@ -9,8 +9,8 @@ from .notation import parse_unit, unit_class
 
 __all__ = [
     "FRAMEWORKS", "LEVEL1_SYNONYMS", "LEVEL2_SYNONYMS", "Normalised", "normalise_level1", "normalise_level2",
-    "normalise_level3", "detect_framework", "allowed_level1", "allowed_level2", "parent_of", "is_category_name",
-    "is_evaluation_framework", "expected_unit_class", "unit_in_name", "NEW_COST_LEVEL2",
+    "normalise_level3", "detect_framework", "framework_of", "allowed_level1", "allowed_level2", "parent_of",
+    "is_category_name", "is_evaluation_framework", "expected_unit_class", "unit_in_name", "NEW_COST_LEVEL2",
 ]
 
 # 一级 → allowed 二级, per framework. "2015": 财预〔2015〕88号 (成本 under 产出); "2021": 财预〔2021〕101号
@@ -49,10 +49,13 @@ NEW_COST_LEVEL2 = ("经济成本指标", "社会成本指标", "生态环境成�
 # 一级 names of the 项目决策/过程/产出/效益 evaluation framework, not a 目标表 taxonomy (银川 2021).
 _EVALUATION_LEVEL1 = frozenset({"决策", "项目决策", "过程", "项目过程", "项目管理", "管理"})
 # Bare satisfaction phrases that are also plausible 三级 names: not treated as misplaced categories.
-_PLAUSIBLE_LEVEL3 = frozenset({"服务对象满意度", "社会公众满意度", "满意度"})
+PLAUSIBLE_LEVEL3 = frozenset({"服务对象满意度", "社会公众满意度", "满意度"})
 
 _ALL_LEVEL1 = frozenset(l1 for fw in FRAMEWORKS.values() for l1 in fw)
 _ALL_LEVEL2 = frozenset(l2 for fw in FRAMEWORKS.values() for l2s in fw.values() for l2 in l2s)
+# Every clean text normalise_level1 or normalise_level2 recognises ("数量" for 数量指标 included).
+CATEGORY_WORDS = frozenset(_ALL_LEVEL1 | set(LEVEL1_SYNONYMS) | _ALL_LEVEL2 | set(LEVEL2_SYNONYMS)
+                            | {l2[:-2] for l2 in _ALL_LEVEL2 if l2.endswith("指标")})
 
 _WS = re.compile(r"[\s\u3000\u00a0]+")
 _FOLD = str.maketrans({"（": "(", "）": ")", "：": ":", "．": ".", "、": "、"})
@@ -65,6 +68,7 @@ _LEVEL3_PREFIX = re.compile(r"指标[\d一二三四五六七八九十]{1,3}[:：
 _NAME_UNIT = re.compile(r"\(\s*(?:单位[:])?\s*([^()]{1,10}?)\s*\)$")
 # Words after the telling ending: "…覆盖率达到", "…增长率先" (seed 000, a stray 先 after 率).
 _TRAILING_FILLER = re.compile(r"(?:达到|达|情况|为|先)$")
+_FILLERS = ("达到", "达", "情况", "为", "先")
 
 
 class Normalised(NamedTuple):
@@ -72,6 +76,34 @@ class Normalised(NamedTuple):
 
     canonical: str | None
     changed: bool
+
+
+def _fold(s: str) -> str:
+    """``s.translate(_FOLD)``; str.translate is slow on CJK text, and these four characters are rare."""
+    if "（" in s:
+        s = s.replace("（", "(")
+    if "）" in s:
+        s = s.replace("）", ")")
+    if "：" in s:
+        s = s.replace("：", ":")
+    if "．" in s:
+        s = s.replace("．", ".")
+    return s
+
+
+# Characters that may start numbering ("一、", "指标1:") and so make _clean do work.
+_NUMBERING_HEAD = frozenset("一二三四五六七八九十指")
+
+
+def plain_name(text: str) -> bool:
+    """Whether _clean (the name normalisation) leaves a non-blank ``text`` exactly as it is.
+
+    It does when the text has no whitespace, no bracket (a weight decoration), no character
+    _fold changes, no trailing 分 and no leading numeral, digit or 指 (numbering). Plain string
+    tests: a regex with anchored alternatives cost a µs per name here.
+    """
+    return (_WS.search(text) is None and "(" not in text and "（" not in text and "：" not in text
+            and "．" not in text and text[-1] != "分" and text[0] not in _NUMBERING_HEAD and not text[0].isdecimal())
 
 
 def _clean(name: object) -> tuple[str, bool]:
@@ -84,10 +116,12 @@ def _clean(name: object) -> tuple[str, bool]:
     text = str(name).strip()
     if not text:
         return "", False
+    if plain_name(text):
+        return text, False  # the common case: a plain name, nothing to strip
     unbroken = re.sub(r"[\r\n]+", "", text)
     squeezed = _WS.sub("", unbroken)
     changed = squeezed != unbroken
-    s = squeezed.translate(_FOLD)
+    s = _fold(squeezed)
     decor = _WEIGHT_DECOR.sub("", s)
     numbered = _NUMBERING.sub("", decor)
     if numbered != s:
@@ -145,9 +179,18 @@ def normalise_level3(name: str | None) -> Normalised:
         Normalised(cleaned name, or None when blank; changed only when a "指标1:" prefix was dropped —
         spaces inside a 三级 name are layout, not a naming defect).
     """
-    if name is None or not str(name).strip():
+    if name is None:
         return Normalised(None, False)
-    s = _WS.sub("", str(name))
+    s = str(name)
+    if _WS.search(s) is None:
+        if not s:
+            return Normalised(None, False)
+        if not s.startswith("指标"):
+            return Normalised(s, False)  # nothing to squeeze and no "指标1:" prefix
+    elif not s.strip():
+        return Normalised(None, False)
+    else:
+        s = _WS.sub("", s)
     changed = False
     m = _LEVEL3_PREFIX.match(s)
     if m and m.end() < len(s):
@@ -163,11 +206,29 @@ def detect_framework(pairs: Iterable[tuple[str, str]]) -> str:
         pairs: (一级 text, 二级 text) per indicator row, as written.
     """
     for level1, level2 in pairs:
-        if normalise_level1(level1).canonical == "成本指标":
-            return "2021"
-        if normalise_level2(level2).canonical in NEW_COST_LEVEL2:
+        if _new_level1(level1) or _new_level2(level2):
             return "2021"
     return "2015"
+
+
+def framework_of(level1_names: Iterable[str], level2_names: Iterable[str]) -> str:
+    """``detect_framework`` given the distinct 一级 and 二级 texts of a form rather than its rows.
+
+    Any one name decides, so a form's few distinct texts are enough.
+    """
+    if any(map(_new_level1, level1_names)) or any(map(_new_level2, level2_names)):
+        return "2021"
+    return "2015"
+
+
+@lru_cache(maxsize=4096)
+def _new_level1(level1: str) -> bool:
+    return normalise_level1(level1).canonical == "成本指标"
+
+
+@lru_cache(maxsize=4096)
+def _new_level2(level2: str) -> bool:
+    return normalise_level2(level2).canonical in NEW_COST_LEVEL2
 
 
 def allowed_level1(framework: str) -> tuple[str, ...]:
@@ -199,21 +260,28 @@ def parent_of(level2: str, framework: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)
 def is_category_name(text: str | None) -> bool:
     """True when ``text`` is a 一级/二级 name or synonym (used to spot category names in the 三级 column).
 
     Bare satisfaction phrases ("服务对象满意度") are plausible 三级 names and return False.
     """
     s, _ = _clean(text)
-    if not s or s in _PLAUSIBLE_LEVEL3:
+    if not s or s in PLAUSIBLE_LEVEL3:
         return False
+    if s is text or plain_name(s):
+        return s in CATEGORY_WORDS  # what normalise_level1/2 would say of a clean name, without their caches
     return normalise_level1(s).canonical is not None or normalise_level2(s).canonical is not None
 
 
 def is_evaluation_framework(level1_names: Iterable[str]) -> bool:
     """True for the 项目决策/过程/产出/效益 evaluation framework, which is not a 目标表 taxonomy."""
-    return any(_clean(n)[0] in _EVALUATION_LEVEL1 for n in level1_names)
+    return any(map(_is_evaluation_level1, level1_names))
+
+
+@lru_cache(maxsize=4096)
+def _is_evaluation_level1(name: str) -> bool:
+    return _clean(name)[0] in _EVALUATION_LEVEL1
 
 
 # Unit expectations of 三级 names (domain.md §4.3), checked on the name's ending, first match wins.
@@ -230,7 +298,17 @@ _NOT_COUNT = ("指数", "系数", "分数", "倍数", "参数", "函数", "基�
 _NOT_PERCENT = ("效率", "频率", "功率", "速率", "汇率")
 
 
-@lru_cache(maxsize=4096)
+# ending → (position in _NAME_CLASS_RULES order, class): the first rule that matches wins.
+_ENDINGS: dict[str, tuple[int, str]] = {}
+for _cls, _endings in _NAME_CLASS_RULES:
+    for _ending in _endings:
+        _ENDINGS.setdefault(_ending, (len(_ENDINGS), _cls))
+del _cls, _endings, _ending
+_ENDING_LENGTHS = tuple(sorted({len(e) for e in _ENDINGS}))
+_TRAILING_BRACKETS = re.compile(r"\([^()]*\)$")
+
+
+@lru_cache(maxsize=1 << 16)
 def expected_unit_class(level3_name: str | None) -> str | None:
     """What kind of value a 三级 name implies: "percent", "count", "money", "date" or None.
 
@@ -240,30 +318,48 @@ def expected_unit_class(level3_name: str | None) -> str | None:
     """
     if not level3_name:
         return None
-    in_name = unit_in_name(level3_name)
+    return implied_unit_class(level3_name, unit_in_name(level3_name))
+
+
+def implied_unit_class(level3_name: str, in_name: str | None) -> str | None:
+    """``expected_unit_class`` of a non-blank name whose ``unit_in_name`` is already known."""
     if in_name is not None:
         cls = unit_class(in_name)
         if cls in ("percent", "count", "money"):
             return cls
         if cls == "time":
             return "date"
-    s = _WS.sub("", str(level3_name)).translate(_FOLD)
-    s = re.sub(r"\([^()]*\)$", "", s)
-    s = _TRAILING_FILLER.sub("", s)
-    for cls, endings in _NAME_CLASS_RULES:
-        for ending in endings:
-            if s.endswith(ending):
-                if cls == "count" and s.endswith(_NOT_COUNT):
-                    return None
-                if cls == "percent" and s.endswith(_NOT_PERCENT):
-                    return None
-                if cls == "money" and ending in ("额", "费") and s.endswith(("份额", "限额", "定额")):
-                    return None
-                return cls
-    return None
+    s = str(level3_name)
+    if _WS.search(s) is not None:
+        s = _WS.sub("", s)
+    s = _fold(s)
+    if s.endswith(")"):
+        s = _TRAILING_BRACKETS.sub("", s)
+    if s.endswith(_FILLERS):
+        s = _TRAILING_FILLER.sub("", s)
+    best: tuple[int, str] | None = None
+    ending = ""
+    n = len(s)
+    for length in _ENDING_LENGTHS:
+        if length > n:
+            break
+        tail = s[n - length:]
+        hit = _ENDINGS.get(tail)
+        if hit is not None and (best is None or hit[0] < best[0]):
+            best, ending = hit, tail
+    if best is None:
+        return None
+    cls = best[1]
+    if cls == "count" and s.endswith(_NOT_COUNT):
+        return None
+    if cls == "percent" and s.endswith(_NOT_PERCENT):
+        return None
+    if cls == "money" and ending in ("额", "费") and s.endswith(("份额", "限额", "定额")):
+        return None
+    return cls
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def unit_in_name(level3_name: str | None) -> str | None:
     """The unit written in brackets at the end of a 三级 name, or None.
 
@@ -272,7 +368,10 @@ def unit_in_name(level3_name: str | None) -> str | None:
     """
     if not level3_name:
         return None
-    s = _WS.sub("", str(level3_name)).translate(_FOLD)
+    s = str(level3_name).rstrip()
+    if not s or s[-1] not in ")）":
+        return None  # the unit pattern ends the name with a bracket
+    s = _fold(_WS.sub("", s))
     m = _NAME_UNIT.search(s)
     if m is None:
         return None

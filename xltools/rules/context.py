@@ -1,31 +1,62 @@
 """Per-form state shared by the rule families: parsed values and taxonomy, computed once."""
 from __future__ import annotations
 
-from functools import cached_property
+from typing import Iterable
 
 from ..core import codes
+from ..core.codes import REGISTRY
 from ..core.findings import Finding
-from ..core.form import Cell, Form, IndicatorRow
+from ..core.form import Cell, Form, IndicatorRow, address
 from ..core.notation import ParsedValue, parse_value
+from ..core.taxonomy import framework_of
 from ..settings import Settings
+from .names import NameFacts, name_facts
+
+ALL_CODES: frozenset[str] = frozenset(REGISTRY)
 
 
 class Context:
-    """What every rule of one form needs: the settings, and values parsed once per cell."""
+    """What every rule of one form needs: the settings, the codes asked for, and values parsed once per cell.
 
-    def __init__(self, form: Form, settings: Settings):
+    Attributes:
+        form: the form being checked.
+        settings: the Settings in force.
+        wanted: the codes the caller asked for (every registered code by default). Families skip
+            the work whose codes are not wanted; they may still emit other codes, which
+            ``check_form`` filters out.
+    """
+
+    def __init__(self, form: Form, settings: Settings, wanted: Iterable[str] | None = None):
         self.form = form
         self.settings = settings
+        self.wanted: frozenset[str] = ALL_CODES if wanted is None else frozenset(wanted)
         self._parsed: dict[tuple[int, str], ParsedValue] = {}
+        self._framework: str | None = None
+        self._names: dict[str, NameFacts] = {}
+
+    def wants(self, codes_: Iterable[str]) -> bool:
+        """Whether any of ``codes_`` is wanted (a family or sub-check can be skipped when not)."""
+        return not self.wanted.isdisjoint(codes_)
 
     def parsed(self, ind: IndicatorRow, name: str) -> ParsedValue:
         """The parsed notation of field ``name`` (target, actual, period_target) of a row."""
         key = (ind.row, name)
         hit = self._parsed.get(key)
         if hit is None:
-            cell = ind.get(name)
+            cell = ind.cells.get(name)
             hit = self._parsed[key] = parse_value(None if cell is None else cell.value)
         return hit
+
+    def name_facts(self, text: str) -> NameFacts:
+        """``names.name_facts`` of a 三级 name, kept for this form's whole check.
+
+        The shared cache holds 65,536 names; a sheet with more would evict each name before
+        the next family asks for it again.
+        """
+        facts = self._names.get(text)
+        if facts is None:
+            facts = self._names[text] = name_facts(text)
+        return facts
 
     def target(self, ind: IndicatorRow) -> ParsedValue:
         return self.parsed(ind, "target")
@@ -33,13 +64,25 @@ class Context:
     def actual(self, ind: IndicatorRow) -> ParsedValue:
         return self.parsed(ind, "actual")
 
-    @cached_property
+    @property
     def framework(self) -> str:
         """"2015" or "2021", from settings or detected from the form's 一级/二级 names."""
+        fw = self._framework
+        if fw is None:
+            fw = self._framework = self._detect_framework()
+        return fw
+
+    def _detect_framework(self) -> str:
         if self.settings.framework != "auto":
             return self.settings.framework
-        from ..core.taxonomy import detect_framework
-        return detect_framework([(i.text("level1"), i.text("level2")) for i in self.form.indicators])
+        # Any one name decides, so each distinct text is looked at once, not once per row.
+        level1, level2 = set(), set()
+        for ind in self.form.indicators:
+            cells = ind.cells
+            c1, c2 = cells.get("level1"), cells.get("level2")
+            level1.add("" if c1 is None else c1.text)
+            level2.add("" if c2 is None else c2.text)
+        return framework_of(level1, level2)
 
     def finding(self, code: str, cell: Cell | None, *, row: int | None = None, col: int | None = None,
                 expected: object = None, **fields) -> Finding:
@@ -47,7 +90,6 @@ class Context:
         if cell is not None:
             r, addr = cell.row, cell.address
         else:
-            from ..core.form import address
             r = row or self.form.first_row
             addr = address(r, col or 1)
         return codes.make(code, sheet=self.form.sheet, cell=addr, row=r, expected=expected, **fields)

@@ -1,14 +1,12 @@
 """Rules: layout family — shifted rows, empty rows and formula errors in indicator tables."""
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Iterator
+from typing import Callable
 
 from ..core.findings import Finding
-from ..core.form import _UNSET, FIELD_ZH, Form, IndicatorRow
-from ..core.taxonomy import is_category_name
+from ..core.form import _UNSET, FIELD_ZH, CellError, Form, IndicatorRow
 from .context import Context
+from .names import NameFacts, is_value_text, name_facts
 
 # table-not-found and no-form-found are emitted by the engine, which sees whole sheets and books.
 CODES: tuple[str, ...] = ("misaligned-row", "empty-indicator-row", "cell-error", "table-not-found", "no-form-found")
@@ -17,71 +15,73 @@ _NAME_FIELDS = ("level1", "level2", "level3")
 _VALUE_FIELDS = ("target", "period_target", "actual", "unit", "weight", "score")
 
 
-# A whole cell that is a value, not a name: "≥85%", "100%", "17辆", "不少于2000家次", "每年12月底前".
-_VALUE_ONLY = re.compile(
-    r"^(?:[≥≤><=＞＜≧≦＝]=?|不少于|不低于|不超过|不高于|至少|大于|小于|等于|达到)?\s*\d[\d,，.]*\s*"
-    r"(?:%|％|百分比|[\u4e00-\u9fff]{1,3}(?:/[\u4e00-\u9fff]{1,4})?)?\s*(?:以上|以下|以内|或以上|或以下)?(?:[（(][^）)]{0,12}[）)])?[。.]?$"
-    r"|^每年\d{1,2}月(?:底)?(?:前|之前)?$|^\d{4}年\d{1,2}月(?:\d{1,2}日)?(?:前|之前)?$")
-
-
-@lru_cache(maxsize=4096)
-def is_value_text(text: str) -> bool:
-    """Whether a whole cell reads as a 指标值 (so it is out of place in a name column)."""
-    return bool(text) and len(text) <= 24 and _VALUE_ONLY.match(text) is not None
-
-
-def misaligned_field(ind: IndicatorRow) -> str | None:
+def misaligned_field(ind: IndicatorRow, facts_of: Callable[[str], NameFacts] = name_facts) -> str | None:
     """The name column that shows the row is shifted (D5), or None.
 
     Either a 一级/二级 category name sits in the 三级 column, or a value sits in a name column.
-    Every family asks, so the answer is cached on the row.
+    Every family asks, so the answer is cached on the row. ``facts_of`` looks up a name's
+    NameFacts (a check passes ``Context.name_facts``).
     """
     hit = ind._misaligned
     if hit is not _UNSET:
         return hit
     hit = None
-    if is_category_name(ind.text("level3")):
+    cells = ind.cells
+    c3 = cells.get("level3")
+    facts = facts_of(c3.text) if c3 is not None else None
+    if facts is not None and facts.category:
         hit = "level3"
     else:
+        inherited = ind.inherited
         for name in _NAME_FIELDS:
-            cell = ind.cells.get(name)
-            if cell is not None and name not in ind.inherited and (
-                    is_value_text(cell.text) or type(cell.value) in (int, float)):
+            cell = cells.get(name)
+            if cell is not None and name not in inherited and (
+                    type(cell.value) in (int, float)
+                    or (facts.value_like if name == "level3" else is_value_text(cell.text))):
                 hit = name
                 break
     ind._misaligned = hit
     return hit
 
 
-def is_misaligned(ind: IndicatorRow) -> bool:
+def is_misaligned(ind: IndicatorRow, facts_of: Callable[[str], NameFacts] = name_facts) -> bool:
     """Whether a row is shifted (D5): the layout family reports it once, other families skip it."""
-    return misaligned_field(ind) is not None
+    hit = ind._misaligned
+    if hit is _UNSET:
+        hit = misaligned_field(ind, facts_of)
+    return hit is not None
 
 
-def check(form: Form, ctx: Context) -> Iterator[Finding]:
+def check(form: Form, ctx: Context) -> list[Finding]:
+    """The layout findings of one form: formula errors, shifted rows, empty rows."""
+    out: list[Finding] = []
+    wanted = ctx.wanted
+    errors = "cell-error" in wanted
+    shifted = "misaligned-row" in wanted
+    empty = "empty-indicator-row" in wanted
+    if not (errors or shifted or empty):
+        return out
     prev: IndicatorRow | None = None
+    facts_of = ctx.name_facts
     for ind in form.indicators:
-        yield from _cell_errors(ind, ctx)
-        finding = _misaligned(ind, prev, ctx)
-        if finding is not None:
-            yield finding
-        elif _is_empty(ind):
-            yield _empty(ind, ctx)
+        if errors:
+            inherited = ind.inherited
+            for name, cell in ind.cells.items():
+                if isinstance(cell.value, CellError) and name not in inherited:
+                    out.append(ctx.finding("cell-error", cell, value=cell.value, field=FIELD_ZH.get(name, name)))
+        if misaligned_field(ind, facts_of) is not None:
+            if shifted:
+                out.append(_misaligned(ind, prev, ctx))
+        elif empty and _is_empty(ind):
+            out.append(_empty(ind, ctx))
         prev = ind
+    return out
 
 
-def _cell_errors(ind: IndicatorRow, ctx: Context) -> Iterator[Finding]:
-    for name, cell in ind.cells.items():
-        if cell.is_error and name not in ind.inherited:
-            yield ctx.finding("cell-error", cell, value=cell.value, field=FIELD_ZH.get(name, name))
-
-
-def _misaligned(ind: IndicatorRow, prev: IndicatorRow | None, ctx: Context) -> Finding | None:
+def _misaligned(ind: IndicatorRow, prev: IndicatorRow | None, ctx: Context) -> Finding:
     where = misaligned_field(ind)
-    if where is None:
-        return None
     cell = ind.get(where)
-    if where == "level3" and is_category_name(cell.text):
+    if where == "level3" and ctx.name_facts(cell.text).category:
         detail = f"三级指标列中是分类名称“{cell.text}”"
         value = ind.text("target")
         if value:
@@ -94,9 +94,14 @@ def _misaligned(ind: IndicatorRow, prev: IndicatorRow | None, ctx: Context) -> F
 
 
 def _is_empty(ind: IndicatorRow) -> bool:
-    has_name = bool(ind.text("level3"))
-    has_value = any(ind.text(f) for f in _VALUE_FIELDS if ind.has(f) and f not in ind.inherited)
-    return not has_value and (not has_name or ind.has("target"))
+    cells = ind.cells
+    inherited = ind.inherited
+    for name in _VALUE_FIELDS:
+        cell = cells.get(name)
+        if cell is not None and cell.text and name not in inherited:
+            return False  # a value of its own
+    c3 = cells.get("level3")
+    return c3 is None or not c3.text or "target" in cells
 
 
 def _empty(ind: IndicatorRow, ctx: Context) -> Finding:

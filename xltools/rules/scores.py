@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterator
+from functools import lru_cache
 
-from ..core.fill import ScoredIndicator, analyse_funds, is_dash, is_misaligned, score_parts, scored_indicators
+from ..core.fill import ScoredIndicator, analyse_funds, is_dash, score_parts, scored_indicators
 from ..core.findings import Finding
-from ..core.form import Cell, Form, IndicatorRow
+from ..core.form import Cell, CellError, Form, IndicatorRow
 from ..core.notation import ValueKind
 from ..core.numbers import excel_round, to_number
 from ..core.scoring import grade, grade_of_text
@@ -28,74 +28,118 @@ def _fmt(x: float) -> str:
     return str(int(r)) if r == int(r) else f"{r:g}"
 
 
+@lru_cache(maxsize=4096)
 def _level1(name: str) -> str:
     """The canonical 一级 name (效果指标 → 效益指标; "产出指标(50分)" → 产出指标), else the text."""
     return normalise_level1(name).canonical or _WEIGHT_NOTE.sub("", name or "")
 
 
-def _indicators(form: Form) -> list[IndicatorRow]:
-    return [i for i in form.indicators if i.text("level3") and not is_misaligned(i)]
+def _indicators(form: Form, ctx: Context) -> list[IndicatorRow]:
+    out = []
+    facts_of = ctx.name_facts
+    for ind in form.indicators:
+        c3 = ind.cells.get("level3")
+        if c3 is not None and c3.text and not facts_of(c3.text).category:
+            out.append(ind)
+    return out
 
 
-def check(form: Form, ctx: Context) -> Iterator[Finding]:
-    rows = _indicators(form)
-    has_actual = "actual" in form.columns or any(i.has("actual") for i in rows)
-    has_reason = "reason" in form.columns or any(i.has("reason") for i in rows)
+_OWN_CODES = tuple(c for c in CODES if c != "cell-error")
+_ROW_CODES = ("actual-missing", "actual-unparseable", "score-over-weight", "score-mismatch", "reason-missing")
+
+
+def check(form: Form, ctx: Context) -> list[Finding]:
+    """The scores findings of one form: per row, then the weights, the total and the grade."""
+    out: list[Finding] = []
+    wanted = ctx.wanted
+    if wanted.isdisjoint(_OWN_CODES) and form.total_score is None and form.grade is None:
+        return out  # only cell-error asked for, which this family reports on the total and grade cells alone
+    rows = _indicators(form, ctx)
+    # Each row's own 分值, read once for the row checks and the weight sums.
+    weights = [_number(ind.cells.get("weight"), ind, "weight") for ind in rows]
+    if ctx.wants(_ROW_CODES):
+        _rows(form, rows, weights, ctx, out)
+    fa = None
+    if form.funds and ctx.wants(("weights-sum", "weights-split", "cell-error", "total-score-mismatch",
+                                 "grade-mismatch")):
+        fa = analyse_funds(form)
+    if "weights-sum" in wanted or "weights-split" in wanted:
+        _weights(form, rows, weights, fa, ctx, out)
+    if ctx.wants(("cell-error", "total-score-mismatch", "grade-mismatch")):
+        _total(form, fa, ctx, out)
+    return out
+
+
+def _rows(form: Form, rows: list[IndicatorRow], weights: list[float | None], ctx: Context,
+          out: list[Finding]) -> None:
+    has_actual = "actual" in form.columns or any("actual" in i.cells for i in rows)
+    has_reason = "reason" in form.columns or any("reason" in i.cells for i in rows)
     scored = {si.ind.row: si for si in scored_indicators(form, ctx.settings)} if has_actual else {}
-    for ind in rows:
-        if has_actual:
-            yield from _actual(ind, ctx)
-        yield from _score(ind, scored.get(ind.row), ctx)
-        if has_reason:
-            yield from _reason(ind, scored.get(ind.row), ctx)
-    fa = analyse_funds(form) if form.funds else None
-    yield from _weights(form, rows, fa, ctx)
-    yield from _total(form, fa, ctx)
+    wanted = ctx.wanted
+    actual_missing = has_actual and "actual-missing" in wanted
+    scores = ctx.wants(("actual-unparseable", "score-over-weight", "score-mismatch"))
+    reasons = has_reason and "reason-missing" in wanted
+    for ind, weight in zip(rows, weights):
+        si = scored.get(ind.row) if scored else None
+        printed = _number(ind.cells.get("score"), ind, "score")
+        if actual_missing:
+            _actual(ind, ctx, out)
+        if scores:
+            _score(ind, si, weight, printed, ctx, out)
+        if reasons:
+            _reason(ind, si, weight, printed, ctx, out)
 
 
 def _number(cell: Cell | None, ind: IndicatorRow | None = None, name: str = "") -> float | None:
-    if cell is None or cell.is_error or (ind is not None and name in ind.inherited):
+    if cell is None or (ind is not None and name in ind.inherited):
         return None
-    return to_number(cell.value)
+    value = cell.value
+    if type(value) is float:
+        return value if math.isfinite(value) else None  # the reader's numbers: to_number's answer, sooner
+    if isinstance(value, CellError):
+        return None
+    return to_number(value)
 
 
-def _actual(ind: IndicatorRow, ctx: Context) -> Iterator[Finding]:
-    cell = ind.get("actual")
-    if cell is None or cell.is_error:
+def _actual(ind: IndicatorRow, ctx: Context, out: list[Finding]) -> None:
+    cells = ind.cells
+    cell = cells.get("actual")
+    if cell is None or isinstance(cell.value, CellError):
         return
-    has_target = not (ind.get("target") is None or ind.get("target").is_blank)
-    has_weight = _number(ind.get("weight")) is not None
-    if (cell.is_blank or is_dash(cell)) and (has_target or has_weight):
-        yield ctx.finding("actual-missing", cell, name=ind.text("level3"))
+    if cell.text and not is_dash(cell):
+        return
+    target = cells.get("target")
+    has_target = not (target is None or not target.text)
+    if has_target or _number(cells.get("weight")) is not None:
+        out.append(ctx.finding("actual-missing", cell, name=ind.text("level3")))
 
 
-def _score(ind: IndicatorRow, si: ScoredIndicator | None, ctx: Context) -> Iterator[Finding]:
+def _score(ind: IndicatorRow, si: ScoredIndicator | None, weight: float | None, printed: float | None,
+           ctx: Context, out: list[Finding]) -> None:
+    cells = ind.cells
     if si is not None and not si.score.comparable and ctx.target(ind).kind is ValueKind.QUANTITY:
-        yield ctx.finding("actual-unparseable", ind.get("actual"), actual=ind.text("actual"),
-                          target=ind.text("target"))
-    cell = ind.get("score")
-    printed = _number(cell, ind, "score")
-    weight = _number(ind.get("weight"), ind, "weight")
+        out.append(ctx.finding("actual-unparseable", cells.get("actual"), actual=ind.text("actual"),
+                               target=ind.text("target")))
     if printed is None:
         return
+    cell = cells.get("score")
     if weight is not None and printed > weight + 1e-9:
-        yield ctx.finding("score-over-weight", cell, score=cell.text, weight=_fmt(weight))
+        out.append(ctx.finding("score-over-weight", cell, score=cell.text, weight=_fmt(weight)))
     if si is None or si.score.low is None or si.score.accepts(printed, ctx.settings.tolerance):
         return
     s = si.score
     expected = _fmt(s.value) if s.value is not None else f"{_fmt(s.low)}–{_fmt(s.high)}"
-    yield ctx.finding("score-mismatch", cell, expected=expected, printed=cell.text, rule=s.rule)
+    out.append(ctx.finding("score-mismatch", cell, expected=expected, printed=cell.text, rule=s.rule))
 
 
-def _reason(ind: IndicatorRow, si: ScoredIndicator | None, ctx: Context) -> Iterator[Finding]:
-    cell = ind.get("reason")
-    if cell is None or cell.is_error or "reason" in ind.inherited:
+def _reason(ind: IndicatorRow, si: ScoredIndicator | None, weight: float | None, printed: float | None,
+            ctx: Context, out: list[Finding]) -> None:
+    cell = ind.cells.get("reason")
+    if cell is None or "reason" in ind.inherited or isinstance(cell.value, CellError):
         return
     text = cell.text
     if text and text.strip(" 。.") not in _NO_REASON and not is_dash(cell):
         return
-    weight = _number(ind.get("weight"), ind, "weight")
-    printed = _number(ind.get("score"), ind, "score")
     why = None
     if weight is not None and printed is not None and printed < weight - ctx.settings.tolerance:
         why = f"得分 {_fmt(printed)} 低于分值 {_fmt(weight)}"
@@ -104,18 +148,18 @@ def _reason(ind: IndicatorRow, si: ScoredIndicator | None, ctx: Context) -> Iter
         why = (f"实际完成值 {si.cmp.b:g} 是目标值 {si.cmp.a:g} 的 {si.cmp.b / si.cmp.a:.2f} 倍"
                f"（超过 {ctx.settings.over_achievement:g} 倍，目标可能设置偏低）")
     if why:
-        yield ctx.finding("reason-missing", cell, why=why, reason="为空" if not text else f"填写为“{text}”")
+        out.append(ctx.finding("reason-missing", cell, why=why, reason="为空" if not text else f"填写为“{text}”"))
 
 
-def _weights(form: Form, rows: list[IndicatorRow], fa, ctx: Context) -> Iterator[Finding]:
+def _weights(form: Form, rows: list[IndicatorRow], weights: list[float | None], fa, ctx: Context,
+             out: list[Finding]) -> None:
     """D14: 分值 of the execution row and the indicators against the weight template."""
     per_level1: dict[str, float] = {}
     cells: list[Cell] = []
-    for ind in rows:
-        w = _number(ind.get("weight"), ind, "weight")
+    for ind, w in zip(rows, weights):
         if w is None:
             continue
-        cells.append(ind.get("weight"))
+        cells.append(ind.cells["weight"])
         key = _level1(ind.text("level1"))
         per_level1[key] = per_level1.get(key, 0.0) + w
     if not cells:
@@ -131,8 +175,8 @@ def _weights(form: Form, rows: list[IndicatorRow], fa, ctx: Context) -> Iterator
     allowed = [tpl["total"]] if execution is not None else [tpl["total"], tpl["total"] - tpl["execution"]]
     if all(abs(total - a) > tol for a in allowed):
         parts = f"（预算执行率 {_fmt(execution)} + 绩效指标 {_fmt(indicators)}）" if execution is not None else "（绩效指标）"
-        yield ctx.finding("weights-sum", None, row=anchor_row, col=anchor_col, expected=_fmt(allowed[0]),
-                          total=_fmt(total) + parts, template=tpl["label"])
+        out.append(ctx.finding("weights-sum", None, row=anchor_row, col=anchor_col, expected=_fmt(allowed[0]),
+                               total=_fmt(total) + parts, template=tpl["label"]))
     level1 = tpl.get("level1")
     if not level1:
         return
@@ -142,15 +186,15 @@ def _weights(form: Form, rows: list[IndicatorRow], fa, ctx: Context) -> Iterator
     if extra or any(a is None or abs(a - e) > tol for a, e in zip(actual, expected)):
         text = "/".join("—" if a is None else _fmt(a) for a in actual)
         text += "".join(f"+{k or '未分类'}{_fmt(v)}" for k, v in extra.items())
-        yield ctx.finding("weights-split", None, row=anchor_row, col=anchor_col,
-                          expected="/".join(_fmt(e) for e in expected), actual=text, template=tpl["label"])
+        out.append(ctx.finding("weights-split", None, row=anchor_row, col=anchor_col,
+                               expected="/".join(_fmt(e) for e in expected), actual=text, template=tpl["label"]))
 
 
-def _total(form: Form, fa, ctx: Context) -> Iterator[Finding]:
+def _total(form: Form, fa, ctx: Context, out: list[Finding]) -> None:
     cell, g = form.total_score, form.grade
     for c, field in ((cell, "总分"), (g, "评价等级")):
         if c is not None and c.is_error:
-            yield ctx.finding("cell-error", c, value=c.value, field=field)
+            out.append(ctx.finding("cell-error", c, value=c.value, field=field))
     if cell is None and g is None:
         return
     cells = score_parts(form, fa)
@@ -162,10 +206,10 @@ def _total(form: Form, fa, ctx: Context) -> Iterator[Finding]:
     if parts:
         total = excel_round(math.fsum(parts), 2)
         if printed is not None and abs(printed - total) > ctx.settings.tolerance + 1e-9:
-            yield ctx.finding("total-score-mismatch", cell, expected=_fmt(total), printed=cell.text)
+            out.append(ctx.finding("total-score-mismatch", cell, expected=_fmt(total), printed=cell.text))
     score = printed if printed is not None else total
     if g is None or g.is_blank or g.is_error or score is None:
         return
     right = grade(score)
     if grade_of_text(g.text) != right:
-        yield ctx.finding("grade-mismatch", g, expected=right, printed=g.text, score=_fmt(score))
+        out.append(ctx.finding("grade-mismatch", g, expected=right, printed=g.text, score=_fmt(score)))

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
 
 from ..core.findings import Finding
-from ..core.form import Cell, Form, IndicatorRow
+from ..core.form import _UNSET, Cell, Form, IndicatorRow
 from ..core.taxonomy import (
-    FRAMEWORKS, allowed_level1, allowed_level2, is_evaluation_framework, normalise_level1, normalise_level2,
-    normalise_level3, parent_of, unit_in_name,
+    FRAMEWORKS, allowed_level1, allowed_level2, is_evaluation_framework, normalise_level1, normalise_level2, parent_of,
 )
 from .context import Context
-from .layout import is_misaligned
+from .layout import misaligned_field
 
 CODES: tuple[str, ...] = (
     "unknown-level1", "unknown-level2", "level2-wrong-parent", "mixed-framework", "missing-category",
@@ -26,70 +24,142 @@ _LONG_TEXT = 20
 _LIST_ROWS = 5
 _TASK_FIELDS = (("goal", "期望达到的目标"), ("content", "主要实施内容"), ("result", "完成情况"))
 _WS = re.compile(r"\s+")
-_NAME_UNIT_TAIL = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 
 
-def check(form: Form, ctx: Context) -> Iterator[Finding]:
-    """Yield the taxonomy findings of one form; rows with a category name in the 三级 column are left to layout."""
-    rows, misaligned = [], []
+_CATEGORY_CODES = ("unknown-level1", "unknown-level2", "level2-wrong-parent", "mixed-framework", "name-not-normalised")
+_LEVEL3_CODES = ("name-not-normalised", "duplicate-indicator")
+
+
+def check(form: Form, ctx: Context) -> list[Finding]:
+    """The taxonomy findings of one form; rows with a category name in the 三级 column are left to layout."""
+    out: list[Finding] = []
+    rows: list[IndicatorRow] = []
+    misaligned: list[IndicatorRow] = []
+    level1_texts: set[str] = set()
+    facts_of = ctx.name_facts
     for ind in form.indicators:
-        (misaligned if is_misaligned(ind) else rows).append(ind)
-    level1_texts = {ind.text("level1") for ind in rows} - {""}
+        shifted = ind._misaligned
+        if shifted is _UNSET:
+            shifted = misaligned_field(ind, facts_of)
+        if shifted is not None:
+            misaligned.append(ind)
+            continue
+        rows.append(ind)
+        c1 = ind.cells.get("level1")
+        if c1 is not None and c1.text:
+            level1_texts.add(c1.text)
     if not is_evaluation_framework(level1_texts):
-        old_cost = yield from _categories(rows, ctx)
-        yield from _missing_categories(form, rows, misaligned, ctx, old_cost)
-    yield from _level3(rows, ctx)
-    yield from _duplicate_text(form, rows, ctx)
+        if ctx.wants(_CATEGORY_CODES):
+            old_cost = _categories(rows, ctx, out)
+        elif "missing-category" in ctx.wanted:
+            old_cost = _old_cost(rows, ctx)
+        else:
+            old_cost = []
+        if "missing-category" in ctx.wanted:
+            _missing_categories(form, rows, misaligned, ctx, old_cost, out)
+    if ctx.wants(_LEVEL3_CODES):
+        _level3(rows, ctx, out)
+    if "duplicate-text" in ctx.wanted:
+        _duplicate_text(form, rows, ctx, out)
+    return out
 
 
 def _own(ind: IndicatorRow, name: str) -> Cell | None:
     """The row's own non-blank cell for ``name`` (not one carried down from a merged cell above)."""
-    cell = ind.get(name)
-    if cell is None or cell.is_blank or name in ind.inherited or cell.text in _LABEL_ONLY:
+    cell = ind.cells.get(name)
+    if cell is None or not cell.text or name in ind.inherited or cell.text in _LABEL_ONLY:
         return None
     return cell
 
 
-def _categories(rows: list[IndicatorRow], ctx: Context):
-    """一级/二级 names row by row; returns the cells holding an old-style 成本指标 二级 in a 2021 form."""
-    fw = ctx.framework
+def _old_cost(rows: list[IndicatorRow], ctx: Context) -> list[Cell]:
+    """The cells holding an old-style 成本指标 二级 in a 2021 form (what ``_categories`` returns)."""
+    if ctx.framework != "2021":
+        return []
+    out = []
+    for ind in rows:
+        cell2 = _own(ind, "level2")
+        if cell2 is not None and normalise_level2(cell2.text).canonical == "成本指标":
+            out.append(cell2)
+    return out
+
+
+# What _categories finds on a row, per (一级 text, own 一级 text, own 二级 text): findings as
+# (code, "level1"/"level2", keyword arguments), and whether the 二级 is an old-style 成本指标.
+_Verdict = tuple[tuple[tuple[str, str, dict], ...], bool]
+# (framework, 一级 text, own 一级, own 二级) → verdict, shared by all forms (a folder repeats a few).
+_VERDICTS: dict[tuple[str, str, str | None, str | None], _Verdict] = {}
+_MAX_VERDICTS = 1 << 16
+
+
+def _category_verdict(fw: str, text1: str, own1: str | None, own2: str | None) -> _Verdict:
     tree = FRAMEWORKS.get(fw, FRAMEWORKS["2015"])
+    found: list[tuple[str, str, dict]] = []
+    canon1 = normalise_level1(text1).canonical if text1 not in _LABEL_ONLY else None
+    if own1 is not None:
+        n1 = normalise_level1(own1)
+        if n1.canonical is None or n1.canonical not in tree:
+            allowed1 = "、".join(allowed_level1(fw))
+            found.append(("unknown-level1", "level1", dict(expected=allowed1, name=own1, allowed=allowed1)))
+        elif n1.changed:
+            found.append(("name-not-normalised", "level1", dict(expected=n1.canonical, name=own1)))
+    if own2 is None:
+        return tuple(found), False
+    n2 = normalise_level2(own2)
+    parent_text = canon1 or text1 or "（空）"
+    under = allowed_level2(canon1, fw) if canon1 in tree else ()
+    if n2.canonical is None:
+        allowed = "、".join(under or tuple(l2 for l2s in tree.values() for l2 in l2s))
+        found.append(("unknown-level2", "level2", dict(expected=allowed, name=own2, parent=parent_text,
+                                                       allowed=allowed)))
+        return tuple(found), False
+    if fw == "2021" and n2.canonical == "成本指标":
+        return tuple(found), True  # reported once per form as mixed-framework
+    parent = parent_of(n2.canonical, fw)
+    if parent is None:
+        allowed = "、".join(under or tuple(l2 for l2s in tree.values() for l2 in l2s))
+        found.append(("unknown-level2", "level2", dict(expected=allowed, name=own2, parent=parent_text,
+                                                       allowed=allowed)))
+    elif canon1 in tree and parent != canon1:
+        found.append(("level2-wrong-parent", "level2", dict(expected=parent, name=own2, parent=parent_text)))
+    elif n2.changed:
+        found.append(("name-not-normalised", "level2", dict(expected=n2.canonical, name=own2)))
+    return tuple(found), False
+
+
+def _categories(rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> list[Cell]:
+    """一级/二级 names row by row; returns the cells holding an old-style 成本指标 二级 in a 2021 form.
+
+    Forms repeat a handful of 一级/二级 combinations over all their rows, so each combination
+    is judged once and its verdict reused.
+    """
+    fw = ctx.framework
+    verdicts = _VERDICTS
+    if len(verdicts) >= _MAX_VERDICTS:
+        verdicts.clear()
     old_cost: list[Cell] = []
     for ind in rows:
-        text1 = ind.text("level1")
-        canon1 = normalise_level1(text1).canonical if text1 not in _LABEL_ONLY else None
-        cell1 = _own(ind, "level1")
-        if cell1 is not None:
-            n1 = normalise_level1(cell1.text)
-            if n1.canonical is None or n1.canonical not in tree:
-                yield ctx.finding("unknown-level1", cell1, expected="、".join(allowed_level1(fw)),
-                                  name=cell1.text, allowed="、".join(allowed_level1(fw)))
-            elif n1.changed:
-                yield ctx.finding("name-not-normalised", cell1, expected=n1.canonical, name=cell1.text)
-        cell2 = _own(ind, "level2")
-        if cell2 is None:
-            continue
-        n2 = normalise_level2(cell2.text)
-        parent_text = canon1 or text1 or "（空）"
-        under = allowed_level2(canon1, fw) if canon1 in tree else ()
-        if n2.canonical is None:
-            allowed = under or tuple(l2 for l2s in tree.values() for l2 in l2s)
-            yield ctx.finding("unknown-level2", cell2, expected="、".join(allowed), name=cell2.text,
-                              parent=parent_text, allowed="、".join(allowed))
-            continue
-        if fw == "2021" and n2.canonical == "成本指标":
-            old_cost.append(cell2)  # reported once per form as mixed-framework
-            continue
-        parent = parent_of(n2.canonical, fw)
-        if parent is None:
-            allowed = under or tuple(l2 for l2s in tree.values() for l2 in l2s)
-            yield ctx.finding("unknown-level2", cell2, expected="、".join(allowed), name=cell2.text,
-                              parent=parent_text, allowed="、".join(allowed))
-        elif canon1 in tree and parent != canon1:
-            yield ctx.finding("level2-wrong-parent", cell2, expected=parent, name=cell2.text, parent=parent_text)
-        elif n2.changed:
-            yield ctx.finding("name-not-normalised", cell2, expected=n2.canonical, name=cell2.text)
-    if old_cost:
+        cells = ind.cells
+        inherited = ind.inherited
+        c1 = cells.get("level1")
+        text1 = "" if c1 is None else c1.text
+        own1 = text1 if text1 and "level1" not in inherited and text1 not in _LABEL_ONLY else None
+        c2 = cells.get("level2")
+        own2 = None
+        if c2 is not None:
+            text2 = c2.text
+            if text2 and "level2" not in inherited and text2 not in _LABEL_ONLY:
+                own2 = text2
+        key = (fw, text1, own1, own2)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _category_verdict(fw, text1, own1, own2)
+        found, cost = verdict
+        for code, where, fields in found:
+            out.append(ctx.finding(code, c1 if where == "level1" else c2, **fields))
+        if cost:
+            old_cost.append(c2)
+    if old_cost and "mixed-framework" in ctx.wanted:
         first = old_cost[0]
         cost_rows = [ind.row for ind in rows if normalise_level1(ind.text("level1")).canonical == "成本指标"]
         if cost_rows:
@@ -98,12 +168,12 @@ def _categories(rows: list[IndicatorRow], ctx: Context):
         else:
             detail = f"使用了新体系的成本类二级指标，又把成本指标作为“产出指标”下的二级指标（第{first.row}行）"
         detail += "；按财预〔2021〕101号，成本指标应为一级指标，下设经济成本、社会成本、生态环境成本指标"
-        yield ctx.finding("mixed-framework", first, expected="成本指标（一级）", detail=detail)
+        out.append(ctx.finding("mixed-framework", first, expected="成本指标（一级）", detail=detail))
     return old_cost
 
 
 def _missing_categories(form: Form, rows: list[IndicatorRow], misaligned: list[IndicatorRow], ctx: Context,
-                        old_cost: list[Cell]):
+                        old_cost: list[Cell], out: list[Finding]) -> None:
     if "level1" not in form.columns and not any(ind.has("level1") for ind in rows):
         return
     texts = {ind.text("level1") for ind in rows if ind.text("level3")}
@@ -120,32 +190,44 @@ def _missing_categories(form: Form, rows: list[IndicatorRow], misaligned: list[I
     row = form.header_row or rows[0].row
     for level1 in allowed_level1(ctx.framework):
         if level1 not in present:
-            yield ctx.finding("missing-category", None, row=row, col=col, name=level1)
+            out.append(ctx.finding("missing-category", None, row=row, col=col, name=level1))
 
 
-def _level3(rows: list[IndicatorRow], ctx: Context) -> Iterator[Finding]:
+def _level3(rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> None:
     """Duplicated 三级 names under one 二级, and "指标1:" prefixes."""
     groups: dict[tuple[str, str, str], list[tuple[Cell, str]]] = {}
+    parents: dict[tuple[str, str], tuple[str, str, str]] = {}
+    names = "name-not-normalised" in ctx.wanted
     for ind in rows:
-        cell = ind.get("level3")
-        if cell is None or cell.is_blank or "level3" in ind.inherited:
+        cell = ind.cells.get("level3")
+        if cell is None or not cell.text or "level3" in ind.inherited:
             continue
-        n3 = normalise_level3(cell.text)
+        text = cell.text
+        facts = ctx.name_facts(text)
+        n3 = facts.level3
         if n3.canonical is None:
             continue
-        if n3.changed:
-            yield ctx.finding("name-not-normalised", cell, expected=n3.canonical, name=cell.text)
-        elif (unit := unit_in_name(cell.text)) is not None:
-            # D18: "预算执行率 (%)" — the unit belongs in the value or the 计量单位 column.
-            bare = _NAME_UNIT_TAIL.sub("", cell.text).rstrip()
-            if "（" in unit:  # "…检查家（次）": the classifier in front of the bracket is part of the unit
-                bare = bare[:-1]
-            if bare:
-                yield ctx.finding("name-not-normalised", cell, expected=bare, name=cell.text)
-        text1, text2 = ind.text("level1"), ind.text("level2")
-        parent1 = normalise_level1(text1).canonical or text1
-        parent2 = normalise_level2(text2).canonical or text2
-        groups.setdefault((parent1, parent2, n3.canonical), []).append((cell, parent2 or parent1 or "同一分类"))
+        if names:
+            if n3.changed:
+                out.append(ctx.finding("name-not-normalised", cell, expected=n3.canonical, name=text))
+            elif facts.bare:
+                out.append(ctx.finding("name-not-normalised", cell, expected=facts.bare, name=text))
+        cells = ind.cells
+        c1, c2 = cells.get("level1"), cells.get("level2")
+        key = ("" if c1 is None else c1.text, "" if c2 is None else c2.text)
+        parent = parents.get(key)
+        if parent is None:
+            text1, text2 = key
+            parent1 = normalise_level1(text1).canonical or text1
+            parent2 = normalise_level2(text2).canonical or text2
+            parent = parents[key] = (parent1, parent2, parent2 or parent1 or "同一分类")
+        group = groups.get((parent[0], parent[1], n3.canonical))
+        if group is None:
+            groups[(parent[0], parent[1], n3.canonical)] = [(cell, parent[2])]
+        else:
+            group.append((cell, parent[2]))
+    if "duplicate-indicator" not in ctx.wanted:
+        return
     # One finding per duplicated name, at its second occurrence (a sheet may repeat one name 50,000 times).
     for same in groups.values():
         if len(same) < 2:
@@ -153,11 +235,11 @@ def _level3(rows: list[IndicatorRow], ctx: Context) -> Iterator[Finding]:
         (first, _), (second, parent) = same[0], same[1]
         others = [first.row] + [c.row for c, _ in same[2:_LIST_ROWS + 1]]
         other = "、".join(map(str, others)) + ("等" if len(same) > _LIST_ROWS + 1 else "")
-        yield ctx.finding("duplicate-indicator", second, name=second.text, parent=parent, count=len(same),
-                          other=other)
+        out.append(ctx.finding("duplicate-indicator", second, name=second.text, parent=parent, count=len(same),
+                               other=other))
 
 
-def _duplicate_text(form: Form, rows: list[IndicatorRow], ctx: Context) -> Iterator[Finding]:
+def _duplicate_text(form: Form, rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> None:
     """D20: the same long task text under several tasks; 实施周期 values copied from the annual ones."""
     for name, label in _TASK_FIELDS:
         groups: dict[str, list[Cell]] = {}
@@ -171,18 +253,22 @@ def _duplicate_text(form: Form, rows: list[IndicatorRow], ctx: Context) -> Itera
         dup = max(groups.values(), key=len, default=[])
         if len(dup) >= 2:
             where = "、".join(str(c.row) for c in dup)
-            yield ctx.finding("duplicate-text", dup[1],
-                              detail=f"{len(dup)}项任务的“{label}”文字完全相同（第{where}行），请按各任务分别填写")
+            out.append(ctx.finding("duplicate-text", dup[1],
+                                   detail=f"{len(dup)}项任务的“{label}”文字完全相同（第{where}行），请按各任务分别填写"))
             break
     pairs = []
     for ind in rows:
-        period, target = ind.get("period_target"), ind.get("target")
-        if period is None or target is None or "period_target" in ind.inherited:
+        cells = ind.cells
+        period = cells.get("period_target")
+        if period is None:
             continue
-        if period.is_blank and target.is_blank:
+        target = cells.get("target")
+        if target is None or "period_target" in ind.inherited:
+            continue
+        if not period.text and not target.text:
             continue
         pairs.append((period, target))
     if len(pairs) >= 2 and all(p.text == t.text for p, t in pairs):
-        yield ctx.finding("duplicate-text", pairs[0][0],
-                          detail=f"全部{len(pairs)}个指标的实施周期指标值与年度指标值完全相同，"
-                                 "请确认实施周期指标是否按整个实施期填写")
+        out.append(ctx.finding("duplicate-text", pairs[0][0],
+                               detail=f"全部{len(pairs)}个指标的实施周期指标值与年度指标值完全相同，"
+                                      "请确认实施周期指标是否按整个实施期填写"))
