@@ -62,14 +62,28 @@ def bench_xltools(master: Path, kind: str, out: Path) -> dict:
     return {"forms": len(fam), "seconds": dt, "ms_per_form": dt / len(fam) * 1000}
 
 
+def _cpu() -> tuple[float, float, float]:
+    """CPU seconds (user + system) of this process and of its finished children, and the
+    children's system part (file creation shows up there)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime, kids.ru_stime
+
+
 def bench_build_all(master: Path, kind: str, out: Path, jobs: int) -> dict:
-    """The whole `xltools build`: read the master, run every check, stamp, move into place."""
+    """The whole `xltools build`: read the master, run every check, stamp, move into place.
+
+    Besides wall time, the CPU seconds of this process and of the workers: on a machine other
+    programs load, wall time varies by 2x from run to run while CPU seconds move much less.
+    """
+    c0 = _cpu()
     t0 = time.perf_counter()
     r = build_all(master, out, kinds=[kind], jobs=jobs, force=True)
     dt = time.perf_counter() - t0
+    c1 = _cpu()
     assert r.written, r.message
     return {"forms": len(r.files), "seconds": dt, "ms_per_form": dt / max(1, len(r.files)) * 1000,
-            "exit_code": r.exit_code}
+            "exit_code": r.exit_code, "cpu_main": c1[0] - c0[0], "cpu_workers": c1[1] - c0[1],
+            "cpu_workers_system": c1[2] - c0[2]}
 
 
 # --- the floor: the same parts written as strings and zipped ----------------------------------
@@ -252,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                        "--full-only", "--json"]
                 res = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
                 rows.append((n, res["build"]["seconds"], res["peak_mb_self"], res["peak_mb_child"]))
-                print(f"N={n:>6}  build {res['build']['seconds']:7.2f} s  peak RSS main {res['peak_mb_self']:6.1f} MB"
+                print(f"N={n:>6}  build {res['build']['seconds']:7.2f} s (CPU s: main {res['build']['cpu_main']:.1f}, "
+                      f"workers {res['build']['cpu_workers']:.1f})  peak RSS main {res['peak_mb_self']:6.1f} MB"
                       f"  largest worker {res['peak_mb_child']:6.1f} MB", flush=True)
             return 0
         master = work / "master.xlsx"
@@ -275,9 +290,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, ensure_ascii=False))
         return 0
     b = results["build"]
-    print(f"master: {a.n} projects, kind {a.kind}, {os.cpu_count()} CPUs")
+    print(f"master: {a.n} projects, kind {a.kind}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print(f"xltools build (read master + all checks + stamp, --jobs {a.jobs}): {b['seconds']:.2f} s, "
           f"{b['ms_per_form']:.2f} ms/form")
+    print(f"  CPU seconds: main process {b['cpu_main']:.2f}, workers {b['cpu_workers']:.2f} "
+          f"(of which system {b['cpu_workers_system']:.2f})")
     if not a.full_only:
         x, f, o = results["xltools"], results["floor"], results["openpyxl"]
         print(f"xltools stamp (values + formulas + cached values + zip + write): {x['ms_per_form']:.2f} ms/form")

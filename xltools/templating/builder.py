@@ -99,7 +99,7 @@ def load_templates(kinds: Iterable[str], template: Path | None = None) -> dict[s
 _JOB: dict = {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Task:
     kind: str
     owner: int  # index into the owners list of its kind's family
@@ -135,52 +135,90 @@ def _plan(master: Master, kinds: list[str]) -> list[_Task]:
     return tasks
 
 
-def _check_chunk(items: list[tuple[bool, int]]) -> list[Finding]:
+def _check_chunk(span: tuple[int, int]) -> list[Finding]:
     master: Master = _JOB["master"]
     settings: Settings = _JOB["core_settings"]
     fam = {True: _JOB["units"], False: _JOB["projects"]}
     out = []
-    for unit, i in items:
+    for unit, i in _JOB["check_items"][span[0]:span[1]]:
         o: Owner = fam[unit][i]
         out.extend(check_owner(master, o.code, unit, o.name, settings, None if unit else o.row))
     return out
 
 
-def _stamp_chunk(tasks: list[_Task]) -> int:
+def _stamp_chunk(span: tuple[str, int, int]) -> int:
+    tmp, start, stop = span  # the workers were forked before the temporary folder existed
     master: Master = _JOB["master"]
-    tmp: Path = _JOB["tmp"]
+    templates, settings, opts = _JOB["templates"], _JOB["settings"], _JOB["opts"]
+    carry = {k: "fund.carryover.budget" in ct.positions for k, ct in templates.items()}
+    tasks = _JOB["tasks"][start:stop]
     for t in tasks:
-        ct = _JOB["templates"][t.kind]
+        ct = templates[t.kind]
         fam = _JOB["units"] if t.kind.startswith("unit") else _JOB["projects"]
-        data = form_data(master, fam[t.owner], t.kind, _JOB["settings"],
-                         has_carryover_row="fund.carryover.budget" in ct.positions)
-        with open(tmp / t.path, "wb") as fh:  # folders were made by the parent
-            fh.write(stamp(ct, data, _JOB["opts"]))
+        data = form_data(master, fam[t.owner], t.kind, settings, has_carryover_row=carry[t.kind])
+        _write(f"{tmp}/{t.path}", stamp(ct, data, opts))  # folders were made by the parent
     return len(tasks)
 
 
-def _chunks(seq: list, size: int) -> list[list]:
-    return [seq[i:i + size] for i in range(0, len(seq), size)]
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
-def _run(fn: Callable, chunks: list[list], jobs: int, progress: Callable[[int], None] | None) -> list:
-    results = []
-    if jobs <= 1 or len(chunks) <= 1:
-        for c in chunks:
-            results.append(fn(c))
-            if progress:
-                progress(len(c))
-        return results
-    ctx = multiprocessing.get_context("fork")
-    # Freeze the master's objects out of the collector: a collection in a forked worker would
-    # otherwise write to every object header and copy the shared pages.
-    gc.freeze()
-    with ctx.Pool(jobs) as pool:
-        for c, r in zip(chunks, pool.imap(fn, chunks)):
+def _write(path: str, data: bytes) -> None:
+    """Write a new file in one system call, without Python's buffered file object: the form
+    is already whole in memory. No fsync: the build's atomicity comes from the temporary
+    folder being moved into place at the end."""
+    fd = os.open(path, _OPEN_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _spans(n: int, size: int) -> list[tuple[int, int]]:
+    return [(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+class _Workers:
+    """Runs chunks of work in this process or in forked workers that share ``_JOB``.
+
+    The pool is forked once, on first use, after the master is read and the forms are
+    planned, so the workers see all of it without pickling; checks and stamping then
+    reuse it.
+    """
+
+    def __init__(self, jobs: int):
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        self.jobs = jobs if forkable else 1
+        self._pool = None
+
+    def map(self, fn: Callable, spans: list[tuple], progress: Callable[[int], None] | None) -> list:
+        """``fn`` of each span (whose last two items are a start and a stop index), in order."""
+        results = []
+        if self.jobs <= 1 or len(spans) <= 1:
+            for span in spans:
+                results.append(fn(span))
+                if progress:
+                    progress(span[-1] - span[-2])
+            return results
+        if self._pool is None:
+            # Freeze what the parent built out of the collector: a collection in a worker would
+            # otherwise write to every object header and copy the shared pages.
+            gc.freeze()
+            self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
+        for span, r in zip(spans, self._pool.imap(fn, spans)):
             results.append(r)
             if progress:
-                progress(len(c))
-    return results
+                progress(span[-1] - span[-2])
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+            gc.unfreeze()
 
 
 def build_all(master: Path, outdir: Path, *, template: Path | None = None, kinds: Iterable[str] | None = None,
@@ -214,7 +252,7 @@ def build_all(master: Path, outdir: Path, *, template: Path | None = None, kinds
         result.exit_code, result.message = EXIT_USAGE, f"未知的表单种类：{', '.join(bad)}（可选：{', '.join(KINDS)}）"
         return result
     try:
-        m = read_master(master)
+        m = read_master(master, jobs=jobs)
     except MasterError as exc:
         result.exit_code, result.message = EXIT_CANNOT_RUN, str(exc)
         return result
@@ -236,41 +274,45 @@ def build_all(master: Path, outdir: Path, *, template: Path | None = None, kinds
                                   reverse_rule=settings["reverse_rule"],
                                   framework=settings["framework"] if settings["framework"] != "auto" else "2015"))
     structural = [f for f in found if f.code in ("master-sheet-missing", "master-column-missing")]
-    if not structural:
-        items = ([(True, i) for i in range(len(units))] if want_units else []) + \
-                ([(False, i) for i in range(len(projects))] if want_projects else [])
-        for chunk in _run(_check_chunk, _chunks(items, 200), jobs, None):
-            found.extend(chunk)
-    result.findings = found
-    if result.errors and not force:
-        result.exit_code = EXIT_FINDINGS
-        result.message = f"主表有 {len(result.errors)} 个错误，未生成任何文件（可用 --force 强制生成）"
-        result.seconds = time.perf_counter() - t0
-        return result
-    if structural or settings["year"] is None:
-        result.exit_code = EXIT_FINDINGS
-        result.message = "主表结构不完整或缺少年度，无法生成表单"
-        result.seconds = time.perf_counter() - t0
-        return result
-    tasks = _plan(m, kinds)
-    if on_plan:
-        on_plan(len(tasks))
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=outdir.parent))
-    _JOB["tmp"] = tmp
+    workers = _Workers(jobs)
     try:
-        if one_workbook:
-            files = _build_workbooks(m, kinds, templates, tmp, progress)
-        else:
-            for folder in sorted({str(Path(t.path).parent) for t in tasks}):
-                (tmp / folder).mkdir(parents=True, exist_ok=True)
-            _run(_stamp_chunk, _chunks(tasks, 50), jobs, progress)
-            files = [Path(t.path) for t in tasks]
-        _move_into_place(tmp, outdir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        if not structural:
+            items = ([(True, i) for i in range(len(units))] if want_units else []) + \
+                    ([(False, i) for i in range(len(projects))] if want_projects else [])
+            # planned before the workers fork, so that they share the plan with the master
+            tasks = _plan(m, kinds)
+            _JOB.update(check_items=items, tasks=tasks)
+            for chunk in workers.map(_check_chunk, _spans(len(items), 200), None):
+                found.extend(chunk)
+        result.findings = found
+        if result.errors and not force:
+            result.exit_code = EXIT_FINDINGS
+            result.message = f"主表有 {len(result.errors)} 个错误，未生成任何文件（可用 --force 强制生成）"
+            result.seconds = time.perf_counter() - t0
+            return result
+        if structural or settings["year"] is None:
+            result.exit_code = EXIT_FINDINGS
+            result.message = "主表结构不完整或缺少年度，无法生成表单"
+            result.seconds = time.perf_counter() - t0
+            return result
+        if on_plan:
+            on_plan(len(tasks))
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=outdir.parent))
+        try:
+            if one_workbook:
+                files = _build_workbooks(m, kinds, templates, tmp, progress)
+            else:
+                for folder in sorted({t.path.rpartition("/")[0] for t in tasks}):
+                    (tmp / folder).mkdir(parents=True, exist_ok=True)
+                workers.map(_stamp_chunk, [(str(tmp), a, b) for a, b in _spans(len(tasks), 50)], progress)
+                files = [Path(t.path) for t in tasks]
+            _move_into_place(tmp, outdir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     finally:
+        workers.close()
         _JOB.clear()
     result.files = files
     result.written = True

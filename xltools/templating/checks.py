@@ -120,42 +120,24 @@ def check_master(master: Master, *, projects: bool = True, units: bool = True) -
             if code and unit_codes and code not in unit_codes:
                 found.append(_f("master-unknown-code", pt, row, "unit", ident=code, what="单位"))
     owners = {**{c: "单位" for c in unit_codes}, **{c: "项目" for c in project_codes}}
-    for table in (it, ft):
-        if table is None or "owner" not in table.columns:
-            continue
-        for row in table.rows:
-            code = norm_code(table.get(row, "owner"))
-            if not code:
-                found.append(_f("master-missing-value", table, row, "owner", column=table.spec.column("owner").header))
-            elif code not in owners:
-                found.append(_f("master-unknown-code", table, row, "owner", ident=code, what="项目或单位"))
+    # one pass over each table's rows (the big ones are read back from the spill file);
+    # findings are kept per check so that they come out in the order of the checks
+    scans = {key: _scan(table, owners) for key, table in (("units", ut), ("projects", pt), ("funds", ft),
+                                                           ("tasks", tt), ("indicators", it)) if table is not None}
+    for key in ("indicators", "funds"):
+        found += scans.get(key, {}).get("owner", [])
     if tt is not None and "unit" in tt.columns:
         for row in tt.rows:
             code = norm_code(tt.get(row, "unit"))
             if code not in unit_codes:
                 found.append(_f("master-unknown-code", tt, row, "unit", ident=code or "（空）", what="单位"))
-    if ft is not None and "source" in ft.columns:
-        for row in ft.rows:
-            src = ft.text(row, "source")
-            if src and src.replace(" ", "") not in SOURCES:
-                found.append(_f("master-bad-setting", ft, row, "source", key="资金来源", value=src,
-                                expected="、".join(("当年财政拨款", "上年结转资金", "其他资金"))))
-    for table in (ut, pt, ft, tt, it):
-        if table is None:
-            continue
-        for col in table.spec.columns:
-            if col.kind not in ("number", "percent") or col.key not in table.columns:
-                continue
-            for row in table.rows:
-                v = table.get(row, col.key)
-                if v is not None and to_number(v) is None:
-                    found.append(_f("master-bad-number", table, row, col.key, column=col.header, value=v))
+    found += scans.get("funds", {}).get("source", [])
+    for key in ("units", "projects", "funds", "tasks", "indicators"):
+        for col_key, hits in scans.get(key, {}).get("numbers", {}).items():
+            found += hits
     if it is not None and "owner" in it.columns:
         by_owner = master.index_by("indicators", "owner")
-        for row in it.rows:
-            for key in ("level1", "level2", "level3"):
-                if key in it.columns and not it.text(row, key):
-                    found.append(_f("master-missing-value", it, row, key, column=it.spec.column(key).header))
+        found += scans["indicators"]["levels"]
         checks = ((pt, project_codes, "项目", projects), (ut, unit_codes, "单位", units))
         for table, registry, what, wanted in checks:
             if not wanted or table is None:
@@ -165,6 +147,44 @@ def check_master(master: Master, *, projects: bool = True, units: bool = True) -
                     found.append(_f("master-no-indicators", table, row, "name", what=what,
                                     name=table.text(row, "name") or code))
     return found
+
+
+def _scan(table: Table, owners: dict[str, str]) -> dict:
+    """The row-by-row findings of one table, by check: unknown or missing owner codes (指标,
+    资金), unknown fund sources, non-numeric amounts (per column), missing 一/二/三级."""
+    owner = table.spec.key in ("indicators", "funds") and "owner" in table.columns
+    source = table.spec.key == "funds" and "source" in table.columns
+    levels = [k for k in ("level1", "level2", "level3") if table.spec.key == "indicators" and k in table.columns]
+    numeric = [col for col in table.spec.columns if col.kind in ("number", "percent") and col.key in table.columns]
+    out: dict = {"owner": [], "source": [], "levels": [], "numbers": {col.key: [] for col in numeric}}
+    if not (owner or source or levels or numeric):
+        return out
+    ix = table.index
+    owner_i = ix["owner"] if owner else 0
+    numbers = [(col, ix[col.key], out["numbers"][col.key]) for col in numeric]
+    level_i = [(k, ix[k]) for k in levels]
+    for row in table.rows:
+        if owner:
+            code = norm_code(row[owner_i])
+            if not code:
+                out["owner"].append(_f("master-missing-value", table, row, "owner",
+                                       column=table.spec.column("owner").header))
+            elif code not in owners:
+                out["owner"].append(_f("master-unknown-code", table, row, "owner", ident=code, what="项目或单位"))
+        if source:
+            src = table.text(row, "source")
+            if src and src.replace(" ", "") not in SOURCES:
+                out["source"].append(_f("master-bad-setting", table, row, "source", key="资金来源", value=src,
+                                        expected="、".join(("当年财政拨款", "上年结转资金", "其他资金"))))
+        for col, i, hits in numbers:
+            v = row[i]
+            if v is not None and to_number(v) is None:
+                hits.append(_f("master-bad-number", table, row, col.key, column=col.header, value=v))
+        for k, i in level_i:
+            v = row[i]
+            if v is None or (v.__class__ is str and not v.strip()):
+                out["levels"].append(_f("master-missing-value", table, row, k, column=table.spec.column(k).header))
+    return out
 
 
 def owner_form(master: Master, code: str, unit: bool, name: str, plan_row: tuple | None = None) -> tuple[Form, dict]:
@@ -183,9 +203,11 @@ def owner_form(master: Master, code: str, unit: bool, name: str, plan_row: tuple
     form.columns = {f: it.columns[f] for f in fields} if it else {}
     form.header_labels = {f: it.spec.column(f).header for f in fields} if it else {}
     form.header_row = max(1, (rows[0][0] - 1) if rows else 1)
+    slots = [(f, it.index[f], it.columns[f]) for f in fields] if it else []
+    append = form.indicators.append
     for r in rows:
-        cells = {f: Cell(it.get(r, f), r[0], it.columns[f]) for f in fields}
-        form.indicators.append(IndicatorRow(r[0], cells))
+        r0 = r[0]
+        append(IndicatorRow(r0, {f: Cell(r[i], r0, c) for f, i, c in slots}))
     elsewhere: dict[str, str] = {}
     ft = master.table("funds")
     if ft is not None and {"initial", "budget", "execution"} & set(ft.columns):

@@ -104,7 +104,8 @@ class CompiledTemplate:
     col_widths: dict[int, float] = field(default_factory=dict)
     hidden_cols: set[int] = field(default_factory=set)
     protected: bool = False
-    formula_cache: dict = field(default_factory=dict, repr=False)  # repeating-row formulas by variant
+    formula_cache: dict = field(default_factory=dict, repr=False)  # formulas, tails and names by form shape
+    part_cache: dict = field(default_factory=dict, repr=False)  # compressed per-shape parts (workbook.xml)
 
     @property
     def collections(self) -> set[str]:

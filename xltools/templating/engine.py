@@ -6,6 +6,7 @@ copied as already-compressed bytes (see :mod:`xltools.templating.zipwriter`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -93,6 +94,7 @@ class _State:
         self.ct = ct
         self.data = data
         self.rows = rows
+        self.shape = tuple(sorted(rows.counts.items()))  # what fixed cells' addresses depend on
         self.memo: dict[tuple[str, int | None], tuple[str, object]] = {}
         self.calc = Calc(self, opts.reverse_rule)
         self.reverse_rule = opts.reverse_rule
@@ -180,39 +182,50 @@ class _State:
         return items[i] if items and i is not None and i < len(items) else {}
 
     def computed(self, path: str, i: int | None = None) -> tuple[str, object]:
-        """(formula, cached value) of a computed cell; a formula already XML-escaped starts with _ESCAPED.
+        """(formula, cached value) of a computed cell; the formula is already XML-escaped.
 
-        The formula of a repeating row depends only on its row number, so it is built once per
-        template with the row left as a sentinel, and only the number is filled in per row.
+        A formula depends only on where the cells are (the row counts) and, in a repeating row,
+        on a few facts of the row (``Calc.variant``), unless a missing cell was written into it
+        as a literal. So each is built once per template and shape, with the row number left as
+        a sentinel, and per form only the value is computed and the number filled in.
         """
         key = (path, i)
         hit = self.memo.get(key)
         if hit is not None:
             return hit
-        if i is None:
-            hit = self.memo[key] = RULES[path](self.calc, i)
-            return hit
         calc = self.calc
-        calc.need_formula = False
-        value = RULES[path](calc, i)[1]
-        calc.need_formula = True
-        variant = (path, self.reverse_rule, i == 0, calc.variant(path, i) if path == "ind.score" else None)
-        cache = self.ct.formula_cache
-        f = cache.get(variant)
+        rule = RULES[path]
+        # calc.need_formula is False except while a formula is being built (below)
+        value = rule(calc, i)[1]
+        if i is None:
+            variant = ("fixed", path, self.reverse_rule, self.shape)
+        else:
+            variant = (path, self.reverse_rule, i == 0, calc.variant(path, i) if path == "ind.score" else None)
+        f = self.ct.formula_cache.get(variant)
         if f is None:
-            self.symbolic, calc.literal_used = i, False
-            try:
-                f = esc(RULES[path](calc, i)[0])
-            finally:
-                self.symbolic = None
-            if not calc.literal_used:
-                cache[variant] = f
-        r = self.rows.row(self.ct.positions[path][0]) + i
-        if _PREV in f:
-            f = f.replace(_PREV, str(r - 1))
-        f = f.replace(_CUR, str(r))
-        hit = self.memo[key] = (_ESCAPED + f, value)
+            f = self._formula(rule, i, variant)
+        if i is not None:
+            r = self.rows.row(self.ct.positions[path][0]) + i
+            if _PREV in f:
+                f = f.replace(_PREV, str(r - 1))
+            f = f.replace(_CUR, str(r))
+        hit = self.memo[key] = (f, value)
         return hit
+
+    def _formula(self, rule, i: int | None, variant: tuple) -> str:
+        """Build a formula (escaped; a repeating row's own row number as a sentinel) and keep it
+        for the template unless a value was written into it."""
+        calc = self.calc
+        saved = calc.need_formula, calc.literal_used, self.symbolic
+        try:
+            calc.need_formula, calc.literal_used, self.symbolic = True, False, i
+            f = esc(rule(calc, i)[0])
+            cache = self.ct.formula_cache
+            if not calc.literal_used and len(cache) < _FORMULA_CACHE_LIMIT:
+                cache[variant] = f
+        finally:
+            calc.need_formula, calc.literal_used, self.symbolic = saved
+        return f
 
 
 _PATHS: dict[str, tuple[bool, str | None, str]] = {}
@@ -223,7 +236,9 @@ def _path_info(path: str) -> tuple[bool, str | None, str]:
     return path in COMPUTED, head if head in ("ind", "task") else None, rest
 
 
-_CUR, _PREV, _ESCAPED = "\ue000", "\ue001", "\ue002"  # private-use: never in real formulas
+_CUR, _PREV = "\ue000", "\ue001"  # private-use: never in real formulas
+_FORMULA_CACHE_LIMIT = 4096  # formulas per template and shape; forms of unusual shapes build their own
+_PART_CACHE_LIMIT = 512  # compressed workbook/drawing parts, one per form shape
 _LETTERS = [""] + [col_letter(c) for c in range(1, 16385)]
 
 
@@ -259,9 +274,16 @@ def _const(c, R: int) -> str:
 
 
 def _calc_cell(ref: str, attrs: str, f: str, v: object) -> str:
-    if f[:1] == _ESCAPED:
-        return cell_formula(ref, attrs, f[1:], v, escaped=True)
-    return cell_formula(ref, attrs, f, v)
+    """A computed cell: its (escaped) formula and cached value, as xmltext.cell_formula writes it."""
+    cls = v.__class__
+    if cls is float:
+        if v.is_integer() and abs(v) < 1e15:
+            return f'<c r="{ref}"{attrs}><f>{f}</f><v>{int(v)}</v></c>'
+        if math.isfinite(v):
+            return f'<c r="{ref}"{attrs}><f>{f}</f><v>{v!r}</v></c>'
+    elif cls is str:
+        return f'<c r="{ref}"{attrs} t="str"><f>{f}</f><v>{esc(v)}</v></c>'
+    return cell_formula(ref, attrs, f, v, escaped=True)
 
 
 def _other_cell(c, Rs: str, i: int | None, state: "_State") -> str:
@@ -350,7 +372,13 @@ def render_sheet(ct: CompiledTemplate, data: FormData, opts: StampOptions = Stam
     drawing = None
     if ct.drawing is not None:
         drawing = "".join(p if isinstance(p, str) else str(rows.row(p[1]) - 1) for p in ct.drawing)
-    return SheetOut("".join(out), rows, _names(ct, rows, sheet_name, data), drawing, sheet_name)
+    state.calc.s = None  # break the state ↔ calc cycle: freed at once, not by the collector
+    names = cache.get(("names", state.shape, sheet_name))
+    if names is None:
+        names = _names(ct, rows, sheet_name)
+        if len(cache) < _FORMULA_CACHE_LIMIT:
+            cache[("names", state.shape, sheet_name)] = names
+    return SheetOut("".join(out), rows, list(names), drawing, sheet_name)
 
 
 def _merge_strings(pieces: list) -> list:
@@ -361,57 +389,6 @@ def _merge_strings(pieces: list) -> list:
         else:
             out.append(p)
     return out
-
-
-def _value_fast(state: _State, c, i: int | None) -> object:
-    """The value of a plain placeholder cell: a field of the copy's item, or a form field."""
-    coll = c.coll
-    if coll is None:
-        return state.data.fields.get(c.placeholder.path)
-    items = state.data.items.get(coll)
-    if not items or i is None or i >= len(items):
-        return None
-    spans = state.spans.get(c.field) if c.field in ("level1", "level2") else None
-    if spans is not None and spans[i] == 0:
-        return None  # covered by the merged cell of the run above
-    return items[i].get(c.field)
-
-
-def _render_row(row: RowT, R: int, i: int | None, state: _State, value_of, sheet_name: str) -> str:
-    cells: list[str] = []
-    append = cells.append
-    need = None
-    Rs = str(R)
-    for c in row.cells:
-        kind = c.kind
-        if kind == "const":
-            append(f'<c r="{c.letters}{Rs}"{c.attrs}{c.body}')
-        elif kind == "value":
-            v = _value_fast(state, c, i)
-            append(cell_value(c.letters + Rs, c.attrs, v))
-            if c.fit is not None and v.__class__ is str and v:
-                h = _needed_height(v, c.fit[0], c.fit[1])
-                if need is None or h > need:
-                    need = h
-        elif kind == "calc":
-            f, v = state.computed(c.placeholder.path, i)
-            if f[:1] == _ESCAPED:
-                append(cell_formula(c.letters + Rs, c.attrs, f[1:], v, escaped=True))
-            else:
-                append(cell_formula(c.letters + Rs, c.attrs, f, v))
-        elif kind == "empty":
-            append(f'<c r="{c.letters}{Rs}"{c.attrs}/>')
-        elif kind == "text":
-            text = "".join(p if isinstance(p, str) else _text_of(value_of(p.path, i)) for p in c.pieces)
-            append(cell_value(c.letters + Rs, c.attrs, text))
-            if c.fit is not None and text:
-                h = _needed_height(text, c.fit[0], c.fit[1])
-                if need is None or h > need:
-                    need = h
-        else:  # a designer's own formula: shifted, without a cached value (fullCalcOnLoad is set)
-            f = c.formula.render(state.rows, sheet_name, R if i is not None else None)
-            append(f'<c r="{c.letters}{Rs}"{c.attrs}><f{c.formula_attrs}>{esc(f)}</f></c>')
-    return _row_xml(row, R, cells, need)
 
 
 def _merges(ct: CompiledTemplate, rows: RowMap, state: _State) -> list[str]:
@@ -465,7 +442,7 @@ def _is_list_name(n: dict) -> bool:
             or n["name"].startswith("_xlt_"))  # engine-owned names are written fresh
 
 
-def _names(ct: CompiledTemplate, rows: RowMap, sheet_name: str, data: FormData) -> list[tuple[str, str, str, bool]]:
+def _names(ct: CompiledTemplate, rows: RowMap, sheet_name: str) -> tuple[tuple[str, str, str, bool], ...]:
     """This sheet's defined names as (name, attributes, text, local): the template's own that
     point at the form sheet (shifted with the rows), then the engine's hidden block names."""
     out = []
@@ -484,7 +461,7 @@ def _names(ct: CompiledTemplate, rows: RowMap, sheet_name: str, data: FormData) 
         out.append((f"_xlt_{coll}", ' hidden="1"', f"{q}!$A${rows.row(r)}:${last_col}${rows.end(r)}", True))
     if ct.kind:
         out.append(("_xlt_kind", ' hidden="1"', esc(f'"{ct.kind}"'), True))
-    return out
+    return tuple(out)
 
 
 def _workbook_level_names(ct: CompiledTemplate) -> list[tuple[str, str, str]]:
@@ -531,11 +508,6 @@ def _name_sort_key(xml: str) -> str:
 def stamp(ct: CompiledTemplate, data: FormData, opts: StampOptions = StampOptions()) -> bytes:
     """One .xlsx (bytes) for one form."""
     sheet = render_sheet(ct, data, opts)
-    names = [_name_xml(n, a, t, ct.sheet_index if local else None) for n, a, t, local in sheet.names]
-    names += [_name_xml(n, a, t, None) for n, a, t in _workbook_level_names(ct)]
-    names += _lists_names(ct, opts.framework)
-    sheets_xml = "".join(s["xml"] for s in ct.workbook_sheets)
-    wb = _workbook_xml(ct, sheets_xml, names)
     members = []
     for name, m in ct.constant_members:
         if m is not None:
@@ -543,12 +515,38 @@ def stamp(ct: CompiledTemplate, data: FormData, opts: StampOptions = StampOption
         elif name == ct.sheet_part:
             members.append(member(name, sheet.xml.encode("utf-8")))
         elif name == "xl/workbook.xml":
-            members.append(member(name, wb.encode("utf-8")))
+            members.append(_workbook_member(ct, sheet, opts))
         elif name == ct.lists_part:
             members.append(_lists_member(name, opts.framework))
         elif name == ct.drawing_part:
-            members.append(member(name, sheet.drawing.encode("utf-8")))
+            members.append(_cached_member(ct, name, sheet.drawing))
     return zip_bytes(members)
+
+
+def _workbook_member(ct: CompiledTemplate, sheet: SheetOut, opts: StampOptions) -> Member:
+    """workbook.xml of a one-form file, compressed. It depends only on the form's defined names
+    (which follow the row counts), so forms of the same shape share one compressed copy."""
+    key = ("workbook", tuple(sheet.names), opts.framework)
+    hit = ct.part_cache.get(key)
+    if hit is None:
+        names = [_name_xml(n, a, t, ct.sheet_index if local else None) for n, a, t, local in sheet.names]
+        names += [_name_xml(n, a, t, None) for n, a, t in _workbook_level_names(ct)]
+        names += _lists_names(ct, opts.framework)
+        sheets_xml = "".join(s["xml"] for s in ct.workbook_sheets)
+        hit = member("xl/workbook.xml", _workbook_xml(ct, sheets_xml, names).encode("utf-8"))
+        if len(ct.part_cache) < _PART_CACHE_LIMIT:
+            ct.part_cache[key] = hit
+    return hit
+
+
+def _cached_member(ct: CompiledTemplate, name: str, text: str) -> Member:
+    key = ("part", name, text)
+    hit = ct.part_cache.get(key)
+    if hit is None:
+        hit = member(name, text.encode("utf-8"))
+        if len(ct.part_cache) < _PART_CACHE_LIMIT:
+            ct.part_cache[key] = hit
+    return hit
 
 
 def stamp_many(ct: CompiledTemplate, forms: list[FormData], opts: StampOptions = StampOptions()) -> bytes:

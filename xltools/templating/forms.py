@@ -27,7 +27,7 @@ KIND_TITLES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Owner:
     """A project or a unit a form is built for."""
 
@@ -56,6 +56,8 @@ def owners(master: Master, unit: bool) -> list[Owner]:
 
 
 def _text(v: object) -> str | None:
+    if v.__class__ is str:
+        return v.strip() or None
     if v is None:
         return None
     if isinstance(v, float) and v.is_integer():
@@ -213,33 +215,56 @@ def _indicators(master: Master, owner: Owner, settings: dict, execution_weight: 
     if it is None:
         return []
     rows = master.index_by("indicators", "owner").get(owner.code, [])
+    ix = it.index
+    text_keys = [(k, ix[k]) for k in ("level1", "level2", "level3", "description", "period_target")]
+    i_target, i_unit, i_nature, i_direction = ix["target"], ix["unit"], ix["nature"], ix["direction"]
+    i_basis, i_weight, i_actual, i_reason, i_manual = ix["basis"], ix["weight"], ix["actual"], ix["reason"], \
+        ix["manual_score"]
     items = []
     for n, r in enumerate(rows, start=1):
-        target = _text(it.get(r, "target"))
+        target = _text(r[i_target])
         pt = parse_value(target)
         quantitative = pt.kind is ValueKind.QUANTITY and pt.number is not None
-        written = _text(it.get(r, "direction"))
+        written = _text(r[i_direction])
         # a recognised word is written as the dropdown spells it; an unknown one is kept for the checks
         direction = (normalise_direction(written) or written) if written else \
             direction_word(pt.direction if quantitative else None)
-        nature = _text(it.get(r, "nature")) or ("定量" if quantitative else "定性")
-        items.append({
-            "seq": n, "level1": _text(it.get(r, "level1")), "level2": _text(it.get(r, "level2")),
-            "level3": _text(it.get(r, "level3")), "description": _text(it.get(r, "description")),
-            "period_target": _text(it.get(r, "period_target")), "target": target,
-            "unit": _text(it.get(r, "unit")) or (pt.unit if quantitative else None),
-            "nature": nature, "direction": direction, "basis": _text(it.get(r, "basis")),
-            "weight": _number(it.get(r, "weight")), "actual": cell_actual(target, it.get(r, "actual")),
-            "reason": _text(it.get(r, "reason")), "manual_score": _number(it.get(r, "manual_score")),
+        item = {"seq": n}
+        for k, i in text_keys:
+            item[k] = _text(r[i])
+        item.update({
+            "target": target,
+            "unit": _text(r[i_unit]) or (pt.unit if quantitative else None),
+            "nature": _text(r[i_nature]) or ("定量" if quantitative else "定性"),
+            "direction": direction, "basis": _text(r[i_basis]),
+            "weight": _number(r[i_weight]), "actual": _actual_cell(target, r[i_actual]),
+            "reason": _text(r[i_reason]), "manual_score": _number(r[i_manual]),
             "target_number": pt.number if quantitative else None,
             "target_unit": pt.unit if quantitative else None,
             "target_sense": direction_word(pt.direction) if quantitative else None,
         })
+        items.append(item)
     if items and all(i["weight"] is None for i in items):
         for i, w in zip(items, distribute_weights([i["level1"] or "" for i in items],
                                                   settings.get("weight_template") or "national", execution_weight)):
             i["weight"] = w
     return items
+
+
+# cell_actual by (target, actual): the same target/actual pairs recur across a master's forms.
+_ACTUALS: dict[tuple, object] = {}
+_ACTUALS_LIMIT = 50_000
+
+
+def _actual_cell(target: str | None, actual: object) -> object:
+    key = (target, actual.__class__, actual)
+    hit = _ACTUALS.get(key, _ACTUALS)
+    if hit is _ACTUALS:
+        hit = cell_actual(target, actual)
+        if len(_ACTUALS) >= _ACTUALS_LIMIT:
+            _ACTUALS.clear()
+        _ACTUALS[key] = hit
+    return hit
 
 
 def _tasks(master: Master, owner: Owner) -> list[dict]:

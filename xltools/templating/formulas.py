@@ -26,6 +26,7 @@ _WORD_OF = {Direction.GE: "大于或等于", Direction.GT: "大于", Direction.E
 # normalised onto them, so the engine and the formula read the same direction.
 _SENSE_CODE = {"positive": 1, "reverse": 2, "equal": 3}
 SENSE_WORDS = [(w, _SENSE_CODE[direction_from_word(w).sense]) for w in DIRECTION_WORDS]
+_SENSE_OF = dict(SENSE_WORDS)
 
 
 def normalise_direction(word: object) -> str | None:
@@ -83,7 +84,7 @@ class Calc:
     def __init__(self, state, reverse_rule: str = "ratio"):
         self.s = state
         self.reverse_rule = reverse_rule
-        self.need_formula = True  # False: the caller wants the value only (the formula is cached)
+        self.need_formula = False  # True while the engine builds a formula; else only values are wanted
         self.literal_used = False  # set when a missing cell was written into a formula as a value
 
     def variant(self, path: str, i: int) -> object:
@@ -107,17 +108,25 @@ class Calc:
         return _q("" if v is None else v)
 
     def _sum(self, paths: list[str]) -> tuple[str, float]:
-        refs = [self.operand(p) for p in paths]
-        vals = [_num(self.s.value(p)) for p in paths]
         total = 0.0
-        for v in vals:
+        for p in paths:
+            v = _num(self.s.value(p))
             if v is not None:
                 total += v
+        if not self.need_formula:
+            return "", total
+        refs = [self.operand(p) for p in paths]
         return f"SUM({','.join(refs)})", total
 
     # rules ----------------------------------------------------------------------------------
     def sum_of(self, *paths: str) -> tuple[str, float]:
-        present = [p for p in paths if self.s.ref(p) is not None or self.s.value(p) is not None]
+        if not self.need_formula:
+            return self._sum(paths)  # a path left out below holds None: it adds nothing
+        ref = self.s.ref
+        if any(ref(p) is None for p in paths):
+            # which operands appear depends on the values: the formula is not reusable
+            self.literal_used = True
+        present = [p for p in paths if ref(p) is not None or self.s.value(p) is not None]
         return self._sum(present or list(paths[:1]))
 
     def column_sum(self, path: str) -> tuple[str, float]:
@@ -128,37 +137,48 @@ class Calc:
             if v is not None:
                 total += v
         if rng is None:
+            self.literal_used = True
             return number_text(total), total
         return f"SUM({rng})", total
 
     def rate(self, row: str) -> tuple[str, object]:
         b, e = f"fund.{row}.budget", f"fund.{row}.execution"
-        rb, re_ = self.operand(b), self.operand(e)
         value = execution_rate(_num(self.s.value(e)), _num(self.s.value(b)))
+        if not self.need_formula:
+            return "", ("" if value is None else value)
+        rb, re_ = self.operand(b), self.operand(e)
         formula = f'IF(AND(ISNUMBER({rb}),N({rb})<>0,ISNUMBER({re_})),{re_}/{rb},"")'
         return formula, ("" if value is None else value)
 
     def execution_score(self) -> tuple[str, object]:
-        rate, w = self.operand("fund.total.rate"), self.operand("fund.total.weight")
         rv, wv = _num(self.s.value("fund.total.rate")), _num(self.s.value("fund.total.weight"))
         value = "" if rv is None or wv is None else rate_score(rv, wv)
+        if not self.need_formula:
+            return "", value
+        rate, w = self.operand("fund.total.rate"), self.operand("fund.total.weight")
         return f'IF(AND(ISNUMBER({rate}),ISNUMBER({w})),ROUND(MAX(0,MIN({rate},1))*{w},2),"")', value
 
     def level1_key(self, i: int) -> tuple[str, object]:
-        a = self.operand("ind.level1", i)
         v = self.s.value("ind.level1", i)
         if i == 0:
-            return f'IF({a}="","",{a})', "" if v in (None, "") else v
+            value = "" if v in (None, "") else v
+        else:
+            value = v if v not in (None, "") else self.s.value("ind.level1_key", i - 1)
+        if not self.need_formula:
+            return "", value
+        a = self.operand("ind.level1", i)
+        if i == 0:
+            return f'IF({a}="","",{a})', value
         prev = self.s.ref("ind.level1_key", i - 1)
-        pv = self.s.value("ind.level1_key", i - 1)
-        return f"IF({a}<>\"\",{a},{prev})", v if v not in (None, "") else pv
+        return f"IF({a}<>\"\",{a},{prev})", value
 
     def weights_total(self) -> tuple[str, float]:
         f, total = self.column_sum("ind.weight")
         if self.s.has("fund.total.weight"):
             w = _num(self.s.value("fund.total.weight"))
             total += w or 0.0
-            f = f"{f}+{self.operand('fund.total.weight')}"
+            if self.need_formula:
+                f = f"{f}+{self.operand('fund.total.weight')}"
         return f"ROUND({f},2)", excel_round(total, 2)
 
     def indicator_scores(self) -> tuple[str, float]:
@@ -170,6 +190,8 @@ class Calc:
         scores = [self.s.value("ind.score", i) for i in range(n)]
         weights = [self.s.value("ind.weight", i) for i in range(n)]
         s_rng, w_rng = self.s.column_range("ind.score"), self.s.column_range("ind.weight")
+        if s_rng is None:
+            self.literal_used = True
         parts_ok = sum(1 for x in scores if _num(x) is not None) >= sum(1 for x in weights if _num(x) is not None)
         total = sum(_num(x) for x in scores if _num(x) is not None)
         conds = []
@@ -177,7 +199,7 @@ class Calc:
         if s_rng and w_rng:
             conds.append(f"COUNT({s_rng})<COUNT({w_rng})")
         if self.s.has("fund.total.score"):
-            fs = self.operand("fund.total.score")
+            fs = self.operand("fund.total.score") if self.need_formula else ""
             fv = _num(self.s.value("fund.total.score"))
             conds.append(f"NOT(ISNUMBER({fs}))")
             expr = f"{expr}+{fs}"
@@ -187,8 +209,10 @@ class Calc:
         return formula, (excel_round(total, 2) if parts_ok else "")
 
     def grade(self) -> tuple[str, object]:
-        t = self.operand("score.total")
         v = _num(self.s.value("score.total"))
+        if not self.need_formula:
+            return "", ("" if v is None else grade(v))
+        t = self.operand("score.total")
         formula = f'IF(ISNUMBER({t}),IF({t}>=90,"优",IF({t}>=80,"良",IF({t}>=60,"中","差"))),"")'
         return formula, ("" if v is None else grade(v))
 
@@ -197,9 +221,9 @@ class Calc:
         else the operator written in the target (hidden 目标方向), else equal."""
         value = 3
         for word in (self.s.value("ind.direction", i), self.s.value("ind.target_sense", i)):
-            hit = [c for w, c in SENSE_WORDS if isinstance(word, str) and w == word.strip()]
-            if hit:
-                value = hit[0]
+            code = _SENSE_OF.get(word.strip()) if isinstance(word, str) else None
+            if code is not None:
+                value = code
                 break
         if not self.need_formula:
             return "", value
@@ -213,12 +237,14 @@ class Calc:
     def actual_number(self, i: int) -> tuple[str, object]:
         """B on the target's scale: a number in a cell, times 100 when the target is a percent and
         the cell holds a fraction (0.96 for 96%), as the scoring engine reads it."""
-        H, U = self.operand("ind.actual", i), self.operand("ind.target_unit", i)
         v = _num(self.s.value("ind.actual", i))
         unit = self.s.value("ind.target_unit", i)
         value: object = ""
         if v is not None:
             value = v * 100 if unit == "%" and abs(v) <= 1.5 else v
+        if not self.need_formula:
+            return "", value
+        H, U = self.operand("ind.actual", i), self.operand("ind.target_unit", i)
         return f'IF(ISNUMBER({H}),IF(AND({U}="%",ABS({H})<=1.5),{H}*100,{H}),"")', value
 
     def _expr(self, path: str, i: int) -> str:
@@ -234,12 +260,10 @@ class Calc:
         target, actual, weight, nature = g("target"), g("actual"), g("weight"), g("nature")
         word, helper_word, manual, A = g("direction"), g("target_sense"), g("manual_score"), g("target_number")
         # the engine's value: what a reader of this cell's inputs computes
-        used_word = word if normalise_direction(word) is not None else helper_word
-        cmp = compare_values(target, actual, direction=used_word or None, nature=nature)
-        score = score_comparison(cmp, _num(weight), reverse_rule=self.reverse_rule)
-        value: object = "" if score.value is None else score.value
         wv = _num(weight)
-        if score.value is None and cmp.sense == "qualitative" and _num(manual) is not None and s.has("ind.manual_score"):
+        sense, score_value = _score(target, actual, word, helper_word, nature, wv, self.reverse_rule)
+        value: object = "" if score_value is None else score_value
+        if score_value is None and sense == "qualitative" and _num(manual) is not None and s.has("ind.manual_score"):
             value = min(max(_num(manual), 0.0), max(wv or 0.0, 0.0))
         if not self.need_formula:
             return "", value
@@ -286,6 +310,26 @@ class Calc:
         return (f'IF({t}=TRIM({target}),{ok},IF(OR({t}=_xlt_words_ok),{ok},IF(OR({t}=_xlt_words_no),{manual},'
                 f'IF({any_of("_xlt_words_missed")},{manual},IF({any_of("_xlt_words_partial")},{manual},'
                 f'IF({any_of("_xlt_words_achieved")},{ok},""))))))')
+
+
+# (sense, score) by an indicator's inputs: standard indicators ("≥95%" against "96%", 满意度,
+# 定性 targets) recur across the forms of a master. Emptied when full: bounded memory.
+_SCORES: dict[tuple, tuple[str | None, float | None]] = {}
+_SCORES_LIMIT = 50_000
+
+
+def _score(target, actual, word, helper_word, nature, weight: float | None, reverse_rule: str):
+    """What xltools.core.scoring gives an indicator: (comparison sense, score value or None)."""
+    key = (target, actual.__class__, actual, word, helper_word, nature, weight, reverse_rule)
+    hit = _SCORES.get(key)
+    if hit is None:
+        used_word = word if normalise_direction(word) is not None else helper_word
+        cmp = compare_values(target, actual, direction=used_word or None, nature=nature)
+        hit = (cmp.sense, score_comparison(cmp, weight, reverse_rule=reverse_rule).value)
+        if len(_SCORES) >= _SCORES_LIMIT:
+            _SCORES.clear()
+        _SCORES[key] = hit
+    return hit
 
 
 def _fund_sum(col: str) -> Callable:

@@ -1,7 +1,8 @@
-"""Reading the master workbook into compact tables indexed by code (python-calamine, streamed).
+"""Reading the master workbook into compact tables indexed by code, streaming each sheet.
 
-Rows are kept as tuples in schema column order, with repeated texts interned, so that a
-10,000-project master stays small in memory. Structural problems (a missing sheet or
+Rows are tuples in schema column order, with repeated texts shared. The tables with many
+rows per project (指标, 资金) are kept in a temporary spill file rather than in memory, so
+memory stays nearly flat as the master grows. Structural problems (a missing sheet or
 required column) become findings, never exceptions; only an unreadable file raises.
 """
 from __future__ import annotations
@@ -16,10 +17,14 @@ from ..core.form import address
 from ..core.findings import Finding
 from ..core import codes
 from .schema import SETTINGS, SHEETS, SheetSpec
+from .spill import SpillFile, SpilledIndex, SpilledRows
+from .xlsxrows import XlsxRows, is_xlsx
 
 __all__ = ["MasterError", "Table", "Master", "read_master", "norm_code", "norm_header"]
 
 _SPACE = re.compile(r"\s+")
+# Tables with rows per project (many per project, read back per form) live in a spill file.
+SPILLED = {"indicators": "owner", "funds": "owner"}
 
 
 class MasterError(Exception):
@@ -62,7 +67,7 @@ class Table:
     spec: SheetSpec
     sheet: str  # the sheet name as written in the master
     columns: dict[str, int]  # column key → 1-based Excel column
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[tuple] | SpilledRows = field(default_factory=list)
 
     def __post_init__(self):
         self.index = {c.key: i + 1 for i, c in enumerate(self.spec.columns)}
@@ -94,6 +99,7 @@ class Master:
     findings: list[Finding]
     formula_texts: list[tuple[str, str, int, str]] = field(default_factory=list)  # (sheet, cell, row, text)
     _indexes: dict = field(default_factory=dict, repr=False)
+    spill: SpillFile | None = field(default=None, repr=False)  # holds the rows of the SPILLED tables
 
     def table(self, key: str) -> Table | None:
         return self.tables.get(key)
@@ -103,16 +109,21 @@ class Master:
         return t.rows if t else []
 
     def index_by(self, table: str, key: str) -> dict[str, list[tuple]]:
-        """Rows of ``table`` grouped by the code in column ``key``, in master order."""
+        """Rows of ``table`` grouped by the code in column ``key``, in master order (a read-only
+        mapping with ``get``, ``in`` and ``[]``)."""
         hit = self._indexes.get((table, key))
         if hit is not None:
             return hit
         t = self.tables.get(table)
         out: dict[str, list[tuple]] = {}
-        self._indexes[(table, key)] = out
         if t is None:
+            self._indexes[(table, key)] = out
             return out
         i = t.index[key]
+        if isinstance(t.rows, SpilledRows):
+            hit = self._indexes[(table, key)] = SpilledIndex(t.rows, [norm_code(row[i]) for row in t.rows])
+            return hit
+        self._indexes[(table, key)] = out
         for row in t.rows:
             out.setdefault(norm_code(row[i]), []).append(row)
         return out
@@ -135,11 +146,44 @@ def _find_header(rows: list[list], spec: SheetSpec) -> tuple[int, dict[str, int]
     return best
 
 
-def read_master(path: str | Path) -> Master:
+class _CalamineRows:
+    """Rows of a workbook python-calamine reads (.xls, .xlsb, .ods), in XlsxRows' shape."""
+
+    def __init__(self, path: Path):
+        from python_calamine import CalamineWorkbook
+        self._wb = CalamineWorkbook.from_path(str(path))
+        self.sheet_names = list(self._wb.sheet_names)
+
+    def rows(self, name: str, jobs: int = 1):
+        sheet = self._wb.get_sheet_by_name(name)
+        # python-calamine gives rows from row 1, and columns from the used range's first
+        first_col = sheet.start[1] if sheet.start else 0
+        intern = sys.intern
+        for i, values in enumerate(sheet.iter_rows()):
+            row = {first_col + j: intern(v) if v.__class__ is str and len(v) < 64 else v
+                   for j, v in enumerate(values, start=1) if v is not None and v != ""}
+            if row:
+                yield i + 1, row
+
+    def close(self) -> None:
+        self._wb.close()
+
+
+def _open(path: Path):
+    if is_xlsx(path):
+        return XlsxRows(path)
+    return _CalamineRows(path)
+
+
+def read_master(path: str | Path, *, jobs: int = 1) -> Master:
     """Read a master workbook.
+
+    Sheets are streamed row by row (.xlsx/.xlsm; other formats through python-calamine), so
+    memory holds the compact tables, never a whole sheet's cells.
 
     Args:
         path: the .xlsx (or .xlsm/.xls/.ods: anything python-calamine reads).
+        jobs: processes that may scan the big sheets of an .xlsx at once (a forked helper).
 
     Returns:
         A Master; structural problems are in ``master.findings`` (family "master").
@@ -147,20 +191,27 @@ def read_master(path: str | Path) -> Master:
     Raises:
         MasterError: the file does not exist or is not a readable workbook.
     """
-    from python_calamine import CalamineWorkbook
-
     path = Path(path)
     if not path.is_file():
         raise MasterError(f"主表文件不存在：{path}")
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        names = list(wb.sheet_names)
-    except Exception as exc:  # calamine raises its own error types for every bad-file case
+        book = _open(path)
+        names = list(book.sheet_names)
+    except Exception as exc:  # zipfile and calamine raise their own error types for every bad-file case
         raise MasterError(f"无法读取主表“{path.name}”：{exc}") from exc
+    try:
+        return _read(book, names, path, jobs)
+    finally:
+        book.close()
+
+
+def _read(book, names: list[str], path: Path, jobs: int = 1) -> Master:
     normed = {norm_header(n): n for n in names}
     findings: list[Finding] = []
     tables: dict[str, Table] = {}
     formula_texts: list[tuple[str, str, int, str]] = []
+    indexes: dict = {}
+    spill: SpillFile | None = None
     for spec in SHEETS:
         name = normed.get(norm_header(spec.name))
         if name is None:
@@ -169,61 +220,88 @@ def read_master(path: str | Path) -> Master:
                                            name=spec.name, purpose=spec.doc.split(".")[0]))
             continue
         try:
-            sheet = wb.get_sheet_by_name(name)
-            iterator = sheet.iter_rows()
-            head: list[list] = []
-            for values in iterator:
-                head.append(list(values))
-                if len(head) >= 10:
+            rows = book.rows(name, jobs) if spec.key in SPILLED else book.rows(name)
+            # the header is looked for in the first 10 rows, from the first that holds a value
+            head: list[tuple[int, dict]] = []
+            pending = None
+            for r, values in rows:
+                if head and r >= head[0][0] + 10:
+                    pending = (r, values)
                     break
+                head.append((r, values))
         except Exception as exc:
             raise MasterError(f"无法读取主表工作表“{name}”：{exc}") from exc
-        hdr, columns = _find_header(head, spec)
+        first = head[0][0] if head else 1
+        by_row = dict(head)
+        grid = [_as_list(by_row.get(first + k, {})) for k in range(10 if head else 0)]
+        hdr, columns = _find_header(grid, spec)
+        header_row = first + hdr
         missing = [c for c in spec.columns if c.required and c.key not in columns]
         for c in missing:
-            findings.append(codes.make("master-column-missing", sheet=name, cell=address(hdr + 1, 1), row=hdr + 1,
+            findings.append(codes.make("master-column-missing", sheet=name, cell=address(header_row, 1), row=header_row,
                                        sheet_name=name, column=c.header))
         table = Table(spec, name, columns)
         tables[spec.key] = table
+        group_key = SPILLED.get(spec.key)
+        keys: list = []
+        if group_key is not None:
+            if spill is None:
+                spill = SpillFile()
+            table.rows = SpilledRows(spill)
+        # header rows themselves may hold "=" text too
+        for c, v in sorted(by_row.get(header_row, {}).items()):
+            if isinstance(v, str) and v.lstrip().startswith("="):
+                formula_texts.append((name, address(header_row, c), header_row, v))
         if missing and spec.key != "settings":
             continue
-        first = sheet.start[0] if sheet.start else 0
-        cols = [(columns.get(c.key), c.key) for c in spec.columns]
+        picks = [columns.get(c.key, -1) for c in spec.columns]
+        append = table.rows.append
+        group_pos = table.index[group_key] - 1 if group_key is not None else None
 
-        picks = [(c - 1) if c else -1 for c, _ in cols]
-        intern = sys.intern
-
-        def take(values: list, excel_row: int) -> None:
-            row = [excel_row]
-            any_value = False
-            n = len(values)
-            for c in picks:
-                v = values[c] if 0 <= c < n else None
-                if v.__class__ is str:
-                    if not v or v.isspace():
-                        v = None
-                    else:
-                        if v[0] == "=" or v.lstrip()[:1] == "=":
-                            formula_texts.append((name, address(excel_row, c + 1), excel_row, v))
-                        if len(v) < 64:
-                            v = intern(v)
-                elif v is not None and not isinstance(v, (int, float)):
-                    v = _clean(v)
-                if v is not None:
-                    any_value = True
-                row.append(v)
-            if any_value:
-                table.rows.append(tuple(row))
-        for i, values in enumerate(head[hdr + 1:], start=hdr + 1):
-            take(values, first + i + 1)
-        for i, values in enumerate(iterator, start=len(head)):
-            take(list(values), first + i + 1)
-        # header rows themselves may hold "=" text too
-        for c, v in enumerate(head[hdr] if head else [], start=1):
-            if isinstance(v, str) and v.lstrip().startswith("="):
-                formula_texts.append((name, address(first + hdr + 1, c), first + hdr + 1, v))
+        def take(values: dict, excel_row: int) -> None:
+            get = values.get
+            row = [get(c) for c in picks]
+            empty = 0
+            for k, v in enumerate(row):
+                cls = v.__class__
+                if cls is str:
+                    if v.isspace():
+                        row[k] = None
+                        empty += 1
+                    elif "=" in v and v.lstrip()[:1] == "=":
+                        formula_texts.append((name, address(excel_row, picks[k]), excel_row, v))
+                elif v is None:
+                    empty += 1
+                elif cls is not float and cls is not int:
+                    row[k] = _clean(v)
+            if empty < len(row):
+                append((excel_row, *row))
+                if group_pos is not None:
+                    keys.append(row[group_pos])
+        try:
+            for r, values in head:
+                if r > header_row:
+                    take(values, r)
+            if pending is not None:
+                take(pending[1], pending[0])
+                for r, values in rows:
+                    take(values, r)
+        except Exception as exc:
+            raise MasterError(f"无法读取主表工作表“{name}”：{exc}") from exc
+        if group_key is not None:
+            indexes[(spec.key, group_key)] = SpilledIndex(table.rows, [norm_code(k) for k in keys])
+    if spill is not None:
+        spill.flush()
     settings, cells = _settings(tables.get("settings"))
-    return Master(str(path), tables, settings, cells, findings, formula_texts)
+    return Master(str(path), tables, settings, cells, findings, formula_texts, indexes, spill)
+
+
+def _as_list(values: dict) -> list:
+    """A row as a list from column A (index 0), for header matching."""
+    out = [None] * (max(values) if values else 0)
+    for c, v in values.items():
+        out[c - 1] = v
+    return out
 
 
 def _settings(table: Table | None) -> tuple[dict[str, object], dict[str, tuple[str, str, int]]]:

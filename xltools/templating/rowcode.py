@@ -9,14 +9,35 @@ from __future__ import annotations
 
 from .xmltext import cell_value
 
-__all__ = ["row_function"]
+__all__ = ["row_function", "text_tail"]
+
+# The XML after a text cell's attributes, by text. Master texts repeat across forms (一级/二级
+# names, units, 定量/定性, direction words, common targets), so each is escaped once; the
+# table is emptied when full, which keeps memory bounded and output unchanged.
+_TAILS: dict[str, str] = {}
+_TAILS_LIMIT = 50_000
+_TAIL_TEXT_LIMIT = 256  # longer texts (goals, descriptions) rarely repeat: not kept
 
 
-def _cv(prefix: str, v: object) -> str:
-    """A value cell from its opening ``<c r="A1" s="3"`` (everything before the type)."""
-    if v is None or v == "":
-        return prefix + "/>"
-    return prefix + cell_value("", "", v)[7:]  # drop '<c r=""' from the generic renderer
+def text_tail(v: str) -> str:
+    """What follows ``<c r="A1" s="3"`` for the text ``v``: a self-closing tag when empty."""
+    t = _TAILS.get(v)
+    if t is None:
+        t = cell_value("", "", v)[7:] if v else "/>"  # drop '<c r=""' from the generic renderer
+        if len(v) <= _TAIL_TEXT_LIMIT:
+            if len(_TAILS) >= _TAILS_LIMIT:
+                _TAILS.clear()
+            _TAILS[v] = t
+    return t
+
+
+def _tail(v: object) -> str:
+    """What follows the attributes for any value (None and "" give an empty cell)."""
+    if v.__class__ is str:
+        return text_tail(v)
+    if v is None:
+        return "/>"
+    return cell_value("", "", v)[7:]
 
 
 def row_function(row, calc_cell, needed_height, other_cell):
@@ -41,14 +62,16 @@ def row_function(row, calc_cell, needed_height, other_cell):
         elif c.kind == "value":
             if c.coll is None:
                 lines.append(f"    v{n} = fields.get({c.placeholder.path!r})")
-            else:
+            elif c.field in ("level1", "level2"):  # blank under the merged cell of a run
                 lines.append(f"    v{n} = state.field(item, i, {c.field!r})")
+            else:
+                lines.append(f"    v{n} = item.get({c.field!r}) if item is not None else None")
             if c.fit is not None:
                 lines.append(f"    if v{n}.__class__ is str and v{n}:")
                 lines.append(f"        h = NH(v{n}, {c.fit[0]!r}, {c.fit[1]!r})")
                 lines.append("        if need is None or h > need: need = h")
-            tail = '"' + c.attrs
-            exprs.append(f"CV({pre!r} + Rs + {tail!r}, v{n})")
+            lines.append(f"    t{n} = (TAILS.get(v{n}) or TEXT(v{n})) if v{n}.__class__ is str else TAIL(v{n})")
+            exprs += [repr(pre), "Rs", repr(f'"{c.attrs}'), f"t{n}"]
         elif c.kind == "calc":
             lines.append(f"    f{n}, v{n} = state.computed({c.placeholder.path!r}, i)")
             exprs.append(f"CF({c.letters!r} + Rs, {c.attrs!r}, f{n}, v{n})")
@@ -56,6 +79,7 @@ def row_function(row, calc_cell, needed_height, other_cell):
             consts.append(c)
             exprs.append(f"OTHER(K[{len(consts) - 1}], Rs, i, state)")
     lines.append(f"    return ''.join(({', '.join(exprs)},)), need")
-    ns = {"K": consts, "CV": _cv, "CF": calc_cell, "NH": needed_height, "OTHER": other_cell}
+    ns = {"K": consts, "TAILS": _TAILS, "TEXT": text_tail, "TAIL": _tail, "CF": calc_cell, "NH": needed_height,
+          "OTHER": other_cell}
     exec("\n".join(lines), ns)  # noqa: S102 - source generated above from the template's cells
     return ns["fn"]
