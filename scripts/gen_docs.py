@@ -28,7 +28,8 @@ def cli_md() -> str:
            "Generated from the click commands by `scripts/gen_docs.py`; do not edit by hand.\n"]
 
     def walk(cmd: click.Command, path: list[str]) -> None:
-        ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100)
+        # The same help options the real CLI has (click caches the option on the command).
+        ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100, help_option_names=["-h", "--help"])
         out.append(f"## `{' '.join(path)}`\n\n```text\n{cmd.get_help(ctx)}\n```\n")
         if isinstance(cmd, click.Group):
             for name in sorted(cmd.list_commands(ctx)):

@@ -7,6 +7,7 @@ declaration; new parts are appended at the end.
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 import os
 import posixpath
 import tempfile
@@ -431,36 +432,24 @@ class Package:
         if not self.modified:
             atomic_write(dst, self._raw)
             return
-        tmp = _temp_beside(dst)
-        try:
-            with open(tmp, "wb") as fh:
-                with zipfile.ZipFile(fh, "w") as out:
-                    for info in self._infos:
-                        name = info.filename
-                        if name in self._removed:
-                            continue
-                        zi = _clone_info(info)
-                        if name in self._data:
-                            out.writestr(zi, self._data[name])
-                        else:
-                            self._copy_entry(info, zi, out)
-                    for name in self._new:
-                        if name in self._removed:
-                            continue
-                        zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                        zi.compress_type = zipfile.ZIP_DEFLATED
-                        zi.external_attr = 0o600 << 16
+        with atomic_file(dst) as fh:
+            with zipfile.ZipFile(fh, "w") as out:
+                for info in self._infos:
+                    name = info.filename
+                    if name in self._removed:
+                        continue
+                    zi = _clone_info(info)
+                    if name in self._data:
                         out.writestr(zi, self._data[name])
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dst)
-            _fsync_dir(dst.parent)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+                    else:
+                        self._copy_entry(info, zi, out)
+                for name in self._new:
+                    if name in self._removed:
+                        continue
+                    zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                    zi.compress_type = zipfile.ZIP_DEFLATED
+                    zi.external_attr = 0o600 << 16
+                    out.writestr(zi, self._data[name])
 
     def _copy_entry(self, info: zipfile.ZipInfo, zi: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
         size = 0
@@ -526,14 +515,19 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(dst: Path, data: bytes) -> None:
-    """Write ``data`` to ``dst`` through a temp file in dst's folder, fsync and os.replace."""
+@contextmanager
+def atomic_file(dst: Path):
+    """Yield a binary file that becomes ``dst`` only when the block ends without error.
+
+    It is a temp file in dst's folder, fsynced and moved into place with os.replace; on any
+    failure it is removed and ``dst`` is untouched.
+    """
     tmp = _temp_beside(dst)
     try:
-        with open(tmp, "wb") as fout:
-            fout.write(data)
-            fout.flush()
-            os.fsync(fout.fileno())
+        with open(tmp, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, dst)
         _fsync_dir(dst.parent)
     except BaseException:
@@ -542,3 +536,9 @@ def atomic_write(dst: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def atomic_write(dst: Path, data: bytes) -> None:
+    """Write ``data`` to ``dst`` atomically (see atomic_file)."""
+    with atomic_file(dst) as fh:
+        fh.write(data)
