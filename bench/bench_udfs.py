@@ -74,12 +74,14 @@ def per_call_us(fn, calls: list[tuple], repeat: int) -> float:
 
 def clear_caches() -> None:
     """Forget every memoised parse and score, so each measurement sees its inputs for the first time."""
+    from xltools import rules
     from xltools.core import notation, scoring
     for module in (notation, scoring, udfs):
         for name in dir(module):
             fn = getattr(module, name)
             if callable(getattr(fn, "cache_clear", None)):
                 fn.cache_clear()
+    rules.clear_caches()  # the rules' per-text verdicts too, so XLT_CHECKROW starts cold
 
 
 def naive_row_check(level1, level2, level3, target, unit=None):
