@@ -213,9 +213,14 @@ class _Workers:
                 progress(span[-1] - span[-2])
         return results
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Let the workers finish and exit; ``abort`` stops them at once (after a failure, so
+        that none goes on writing into the temporary folder being removed)."""
         if self._pool is not None:
-            self._pool.close()
+            if abort:
+                self._pool.terminate()
+            else:
+                self._pool.close()
             self._pool.join()
             self._pool = None
             gc.unfreeze()
@@ -309,8 +314,12 @@ def build_all(master: Path, outdir: Path, *, template: Path | None = None, kinds
                 files = [Path(t.path) for t in tasks]
             _move_into_place(tmp, outdir)
         except BaseException:
+            workers.close(abort=True)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+    except BaseException:
+        workers.close(abort=True)
+        raise
     finally:
         workers.close()
         _JOB.clear()

@@ -8,6 +8,7 @@ finding points at the master cell to fix.
 from __future__ import annotations
 
 from dataclasses import replace
+from math import isfinite
 from typing import Iterable
 
 from ..core import codes
@@ -178,7 +179,7 @@ def _scan(table: Table, owners: dict[str, str]) -> dict:
                                         expected="、".join(("当年财政拨款", "上年结转资金", "其他资金"))))
         for col, i, hits in numbers:
             v = row[i]
-            if v is not None and to_number(v) is None:
+            if v is not None and (v.__class__ is not float or not isfinite(v)) and to_number(v) is None:
                 hits.append(_f("master-bad-number", table, row, col.key, column=col.header, value=v))
         for k, i in level_i:
             v = row[i]

@@ -250,7 +250,7 @@ def _text_of(v: object) -> str:
     return str(v)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # bounded: long unique texts (goals) would otherwise pile up in a 10,000-form build
 def _needed_height(text: str, width: float, size: float) -> float:
     usable = max(width - 0.8, 1.0)
     lines = 0

@@ -253,7 +253,7 @@ def _indicators(master: Master, owner: Owner, settings: dict, execution_weight: 
 
 # cell_actual by (target, actual): the same target/actual pairs recur across a master's forms.
 _ACTUALS: dict[tuple, object] = {}
-_ACTUALS_LIMIT = 50_000
+_ACTUALS_LIMIT = 20_000
 
 
 def _actual_cell(target: str | None, actual: object) -> object:

@@ -315,7 +315,7 @@ class Calc:
 # (sense, score) by an indicator's inputs: standard indicators ("≥95%" against "96%", 满意度,
 # 定性 targets) recur across the forms of a master. Emptied when full: bounded memory.
 _SCORES: dict[tuple, tuple[str | None, float | None]] = {}
-_SCORES_LIMIT = 50_000
+_SCORES_LIMIT = 20_000
 
 
 def _score(target, actual, word, helper_word, nature, weight: float | None, reverse_rule: str):

@@ -158,10 +158,24 @@ class _CalamineRows:
         sheet = self._wb.get_sheet_by_name(name)
         # python-calamine gives rows from row 1, and columns from the used range's first
         first_col = sheet.start[1] if sheet.start else 0
-        intern = sys.intern
+        texts: dict[str, object] = {}
         for i, values in enumerate(sheet.iter_rows()):
-            row = {first_col + j: intern(v) if v.__class__ is str and len(v) < 64 else v
-                   for j, v in enumerate(values, start=1) if v is not None and v != ""}
+            row = {}
+            for j, v in enumerate(values, start=1):
+                if v.__class__ is str:
+                    if not v:
+                        continue
+                    hit = texts.get(v)
+                    if hit is None:  # each distinct short text once, and one object for each
+                        hit = _master_text(v)
+                        if len(v) < 64:
+                            texts[v] = hit
+                    if hit is None:
+                        continue
+                    v = hit
+                elif v is None:
+                    continue
+                row[first_col + j] = v
             if row:
                 yield i + 1, row
 
@@ -169,9 +183,26 @@ class _CalamineRows:
         self._wb.close()
 
 
+class _EqualsText(str):
+    """A text that starts with "=" (after spaces): the master check reports it (a str subclass
+    only while reading; rows store it as plain str)."""
+
+
+def _master_text(text: str) -> object:
+    """Each distinct text of the master once: blank reads as empty; "=" text is marked."""
+    if text.isspace():
+        return None
+    if "=" in text and text.lstrip()[:1] == "=":
+        return _EqualsText(text)
+    return text
+
+
+_PLAIN = frozenset((type(None), str, float))  # values a row may hold as read
+
+
 def _open(path: Path):
     if is_xlsx(path):
-        return XlsxRows(path)
+        return XlsxRows(path, text_hook=_master_text)
     return _CalamineRows(path)
 
 
@@ -246,35 +277,36 @@ def _read(book, names: list[str], path: Path, jobs: int = 1) -> Master:
         keys: list = []
         if group_key is not None:
             if spill is None:
-                spill = SpillFile()
-            table.rows = SpilledRows(spill)
+                try:
+                    spill = SpillFile()
+                except OSError:  # no writable temporary folder: keep the rows in memory
+                    group_key = None
+            if spill is not None:
+                table.rows = SpilledRows(spill)
         # header rows themselves may hold "=" text too
         for c, v in sorted(by_row.get(header_row, {}).items()):
             if isinstance(v, str) and v.lstrip().startswith("="):
-                formula_texts.append((name, address(header_row, c), header_row, v))
+                formula_texts.append((name, address(header_row, c), header_row, str.__str__(v)))
         if missing and spec.key != "settings":
             continue
         picks = [columns.get(c.key, -1) for c in spec.columns]
         append = table.rows.append
         group_pos = table.index[group_key] - 1 if group_key is not None else None
 
+        width = len(picks)
+
         def take(values: dict, excel_row: int) -> None:
             get = values.get
             row = [get(c) for c in picks]
-            empty = 0
-            for k, v in enumerate(row):
-                cls = v.__class__
-                if cls is str:
-                    if v.isspace():
-                        row[k] = None
-                        empty += 1
-                    elif "=" in v and v.lstrip()[:1] == "=":
+            if not _PLAIN.issuperset(map(type, row)):  # a date, a boolean, a number, "=" text
+                for k, v in enumerate(row):
+                    cls = v.__class__
+                    if cls is _EqualsText:
+                        v = row[k] = str.__str__(v)
                         formula_texts.append((name, address(excel_row, picks[k]), excel_row, v))
-                elif v is None:
-                    empty += 1
-                elif cls is not float and cls is not int:
-                    row[k] = _clean(v)
-            if empty < len(row):
+                    elif cls is not str and cls is not float and cls is not int and v is not None:
+                        row[k] = _clean(v)
+            if row.count(None) < width:
                 append((excel_row, *row))
                 if group_pos is not None:
                     keys.append(row[group_pos])

@@ -15,8 +15,8 @@ __all__ = ["row_function", "text_tail"]
 # names, units, 定量/定性, direction words, common targets), so each is escaped once; the
 # table is emptied when full, which keeps memory bounded and output unchanged.
 _TAILS: dict[str, str] = {}
-_TAILS_LIMIT = 50_000
-_TAIL_TEXT_LIMIT = 256  # longer texts (goals, descriptions) rarely repeat: not kept
+_TAILS_LIMIT = 20_000
+_TAIL_TEXT_LIMIT = 64  # longer texts (goals, descriptions) rarely repeat: not kept
 
 
 def text_tail(v: str) -> str:

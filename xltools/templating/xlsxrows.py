@@ -156,13 +156,16 @@ class XlsxRows:
 
     Args:
         path: the workbook file.
+        text_hook: applied once to each distinct text (not to each cell): returns the value
+            to give instead, None to read the cell as empty.
 
     Raises:
         OSError, zipfile.BadZipFile, KeyError: not a readable workbook package.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, text_hook=None):
         self.path = path
+        self.text_hook = text_hook
         self._zip = zipfile.ZipFile(path)
         wb = self._zip.read("xl/workbook.xml")
         rels = self._read("xl/_rels/workbook.xml.rels") or b""
@@ -220,7 +223,9 @@ class XlsxRows:
         if self._sst is None:
             xml = self._read("xl/sharedStrings.xml") or b""
             # an empty string reads as an empty cell, as in python-calamine
-            self._sst = [(_runs(m.group(1)) or None) if m.group(1) is not None else None for m in _SI.finditer(xml)]
+            hook = self.text_hook
+            sst = [(_runs(m.group(1)) or None) if m.group(1) is not None else None for m in _SI.finditer(xml)]
+            self._sst = [hook(x) if x is not None else None for x in sst] if hook else sst
         return self._sst
 
     def rows(self, sheet: str, jobs: int = 1) -> Iterator[tuple[int, dict[int, object]]]:
@@ -236,7 +241,9 @@ class XlsxRows:
         """
         part = self._parts[sheet]
         parser = _Parser(self)
-        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # a helper pays off from a few chunks of XML on (its fork costs a few milliseconds)
+        if jobs > 1 and self._zip.getinfo(part).file_size > 8 * _CHUNK \
+                and "fork" in multiprocessing.get_all_start_methods():
             yield from self._rows_with_helper(part, parser)
             return
         current = 0
@@ -332,7 +339,8 @@ class _Parser:
         self.kinds = book._kinds
         self.date1904 = book.date1904
         self.cols: dict[bytes, int] = {}
-        self.texts: dict[bytes, str] = {}  # decoded short texts: each repeated text is one object
+        self.texts: dict[bytes, object] = {}  # decoded short texts: each repeated text is one object
+        self.hook = book.text_hook
 
     def col_of(self, letters: bytes) -> int:
         n = 0
@@ -341,10 +349,12 @@ class _Parser:
         self.cols[letters] = n
         return n
 
-    def text(self, raw: bytes) -> str:
+    def text(self, raw: bytes) -> object:
         hit = self.texts.get(raw)
         if hit is None:
             hit = _text(raw)
+            if self.hook is not None:
+                hit = self.hook(hit)
             if len(raw) < 192:
                 self.texts[raw] = hit
         return hit
@@ -387,7 +397,9 @@ class _Parser:
                         values = {}
                     current = int(row_r)
                 elif inline:
-                    values[cols.get(letters) or col_of(letters)] = texts.get(inline) or text(inline)
+                    x = texts.get(inline) or text(inline)
+                    if x is not None:
+                        values[cols.get(letters) or col_of(letters)] = x
                 elif v:
                     x = value(t, s, v)
                     if x is not None and x != "":
@@ -417,6 +429,8 @@ class _Parser:
                 im = _IS.search(content) if b"<is>" in content else None
                 if im is not None:
                     x = _runs(im.group(1))
+                    if x and self.hook is not None:
+                        x = self.hook(x)
                 else:
                     vm = _V.search(content)
                     x = value(a.get(b"t"), a.get(b"s"), vm.group(1)) if vm and vm.group(1) else None
