@@ -42,6 +42,16 @@ def cli_md() -> str:
 GENERATED = {"docs/codes.md": codes_md, "docs/cli.md": cli_md}
 
 if __name__ == "__main__":
+    check = "--check" in sys.argv[1:]
+    stale = []
     for rel, make in GENERATED.items():
-        (ROOT / rel).write_text(make(), encoding="utf-8")
-        print("wrote", rel)
+        text = make()
+        if check:
+            if not (ROOT / rel).exists() or (ROOT / rel).read_text(encoding="utf-8") != text:
+                stale.append(rel)
+        else:
+            (ROOT / rel).write_text(text, encoding="utf-8")
+            print("wrote", rel)
+    if stale:
+        print("stale (run python scripts/gen_docs.py):", ", ".join(stale))
+        sys.exit(1)
