@@ -1,7 +1,6 @@
 """Reading the master as a stream: the same values as python-calamine, rows spilled to disk, flat memory."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -80,49 +79,57 @@ def test_streamed_values_equal_python_calamine_for_every_kind_of_cell(typed_book
     assert {"date", "datetime", "time", "timedelta", "bool", "float", "str"} <= kinds
 
 
-def _package(path: Path, sheet_xml: str, sst: str | None = None, date1904: bool = False) -> Path:
+_NS = "http://schemas.openxmlformats.org"
+_PKG_REL = f"{_NS}/package/2006/relationships"
+_DOC_REL = f"{_NS}/officeDocument/2006/relationships"
+_MAIN = f"{_NS}/spreadsheetml/2006/main"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def _rels(*rels: tuple[str, str, str]) -> str:
+    items = "".join(f'<Relationship Id="{i}" Type="{_DOC_REL}/{t}" Target="{target}"/>' for i, t, target in rels)
+    return f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_REL}">{items}</Relationships>'
+
+
+def _package(path: Path, sheet_xml: str, sst: str, date1904: bool = False) -> Path:
     """A hand-written .xlsx, for XML shapes no Python writer produces."""
-    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    overrides = [("/xl/workbook.xml", "sheet.main+xml"), ("/xl/worksheets/sheet1.xml", "worksheet+xml"),
+                 ("/xl/sharedStrings.xml", "sharedStrings+xml"), ("/xl/styles.xml", "styles+xml")]
+    ct = ('<?xml version="1.0" encoding="UTF-8"?>'
+          f'<Types xmlns="{_NS}/package/2006/content-types">'
           '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
           '<Default Extension="xml" ContentType="application/xml"/>'
-          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-          '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-          '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-          '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>')
-    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-    wb = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-          'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-          + ('<workbookPr date1904="1"/>' if date1904 else "") +
-          '<sheets><sheet name="S &amp; T" sheetId="1" r:id="rId1"/></sheets></workbook>')
-    wb_rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-               '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-               '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-               '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>')
-    styles = ('<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+          + "".join(f'<Override PartName="{p}" ContentType="{_CT}.{t}"/>' for p, t in overrides) + "</Types>")
+    wb = (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" xmlns:r="{_DOC_REL}">'
+          + ('<workbookPr date1904="1"/>' if date1904 else "")
+          + '<sheets><sheet name="S &amp; T" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    styles = (f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN}">'
               '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/></numFmts>'
               '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
-              '<cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"><alignment wrapText="1"/></xf><xf numFmtId="14"/></cellXfs></styleSheet>')
+              '<cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"><alignment wrapText="1"/></xf>'
+              '<xf numFmtId="14"/></cellXfs></styleSheet>')
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("[Content_Types].xml", ct)
-        z.writestr("_rels/.rels", rels)
+        z.writestr("_rels/.rels", _rels(("rId1", "officeDocument", "xl/workbook.xml")))
         z.writestr("xl/workbook.xml", wb)
-        z.writestr("xl/_rels/workbook.xml.rels", wb_rels)
+        z.writestr("xl/_rels/workbook.xml.rels", _rels(("rId1", "worksheet", "worksheets/sheet1.xml"),
+                                                       ("rId2", "sharedStrings", "sharedStrings.xml"),
+                                                       ("rId3", "styles", "styles.xml")))
         z.writestr("xl/styles.xml", styles)
-        z.writestr("xl/sharedStrings.xml", sst or '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>')
-        z.writestr("xl/worksheets/sheet1.xml",
-                   '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                   f"<sheetData>{sheet_xml}</sheetData></worksheet>")
+        z.writestr("xl/sharedStrings.xml", sst)
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}">'
+                                               f"<sheetData>{sheet_xml}</sheetData></worksheet>")
     return path
 
 
 @pytest.mark.parametrize("date1904", [False, True])
 def test_unusual_xml_reads_like_python_calamine(tmp_path, date1904):
-    sst = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-           '<si><t>共享</t></si><si><r><rPr><b/></rPr><t>富</t></r><r><t xml:space="preserve"> 文本</t></r></si>'
+    sst = (f'<sst xmlns="{_MAIN}"><si><t>共享</t></si>'
+           '<si><r><rPr><b/></rPr><t>富</t></r><r><t xml:space="preserve"> 文本</t></r></si>'
            '<si><t>漢字</t><rPh sb="0" eb="2"><t>カンジ</t></rPh><phoneticPr fontId="1"/></si><si><t/></si></sst>')
-    sheet = ('<row r="2"><c t="s" r="B2"><v>0</v></c><c r="C2" s="1"><v>44000</v></c><c r="D2" s="2"><v>0.25</v></c></row>'
-             '<row><c><v>1</v></c><c t="s"><v>1</v></c><c r="E3" t="inlineStr"><is><r><t>行</t></r><r><t>内</t></r></is></c></row>'
+    sheet = ('<row r="2"><c t="s" r="B2"><v>0</v></c><c r="C2" s="1"><v>44000</v></c><c r="D2" s="2"><v>0.25</v></c>'
+             '</row><row><c><v>1</v></c><c t="s"><v>1</v></c>'
+             '<c r="E3" t="inlineStr"><is><r><t>行</t></r><r><t>内</t></r></is></c></row>'
              '<row r="5" spans="1:3"><c r="A5" t="s"><v>2</v></c><c r="B5" t="s"><v>3</v></c>'
              '<c r="C5" t="str"><f>A1&amp;"x"</f><v>a&amp;b</v></c><c r="D5" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
              '<c r="E5" t="b"><v>1</v></c><c r="F5" t="d"><v>2022-01-02T03:04:05</v></c></row>'
@@ -130,6 +137,16 @@ def test_unusual_xml_reads_like_python_calamine(tmp_path, date1904):
     path = _package(tmp_path / "odd.xlsx", sheet, sst, date1904)
     got, want = _streamed(path, "S & T"), _calamine(path, "S & T")
     assert got == want and got[3][2] == "富 文本" and got[5][1] == "漢字"
+
+
+def test_rows_without_numbers_keep_their_place_when_a_helper_scans(tmp_path):
+    # rows and cells without "r" only say where they are by following the one before: the
+    # helper gives such chunks back to the parent, which reads them in order
+    rows = "".join(f'<row><c><v>{k}</v></c><c t="inlineStr"><is><t>第{k}行 text</t></is></c></row>'
+                   if k % 5 else f'<row r="{k + 1}"><c r="B{k + 1}"><v>{k}</v></c></row>' for k in range(40000))
+    path = _package(tmp_path / "no-r.xlsx", rows, f'<sst xmlns="{_MAIN}"/>')
+    alone, helped = _streamed(path, "S & T"), _streamed(path, "S & T", jobs=2)
+    assert helped == alone == _calamine(path, "S & T") and len(alone) == 40000
 
 
 def _tables(m) -> dict:
@@ -234,3 +251,20 @@ def test_reading_memory_stays_flat_as_the_master_grows(tmp_path):
                              cwd=ROOT)
         peaks.append(json.loads(out.stdout) / 1024)
     assert peaks[1] - peaks[0] < 6, peaks  # MB for 1800 more projects (13,500 more indicator rows)
+
+
+def test_a_worker_failing_midway_leaves_nothing_half_written(big_master, tmp_path, monkeypatch):
+    from xltools.templating import builder as builder_mod
+    real = builder_mod.stamp
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):  # the workers fork after this is in place, so they call it
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(builder_mod, "stamp", failing)
+    out = tmp_path / "out"
+    with pytest.raises(OSError):
+        build_all(big_master, out, kinds=["project-selfeval"], jobs=2, force=True)
+    assert not out.exists() and not list(tmp_path.iterdir())

@@ -323,6 +323,7 @@ def build_all(master: Path, outdir: Path, *, template: Path | None = None, kinds
     finally:
         workers.close()
         _JOB.clear()
+        m.close()
     result.files = files
     result.written = True
     result.exit_code = EXIT_FINDINGS if result.errors else EXIT_OK

@@ -104,6 +104,11 @@ class Master:
     def table(self, key: str) -> Table | None:
         return self.tables.get(key)
 
+    def close(self) -> None:
+        """Release the spill file (the spilled tables cannot be read afterwards)."""
+        if self.spill is not None:
+            self.spill.close()
+
     def rows(self, key: str) -> list[tuple]:
         t = self.tables.get(key)
         return t.rows if t else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import marshal
 import os
 import tempfile
+import weakref
 from array import array
 from typing import Iterator
 
@@ -26,6 +27,7 @@ class SpillFile:
         self._f = tempfile.TemporaryFile(prefix="xltools-master-")
         self._buf = bytearray()
         self._size = 0  # bytes in the file (the buffer follows)
+        self._closer = weakref.finalize(self, self._f.close)  # closed with its master, at the latest
 
     def append(self, data: bytes) -> int:
         """Store ``data``; its offset."""
@@ -51,7 +53,7 @@ class SpillFile:
         return self._f.read(n)
 
     def close(self) -> None:
-        self._f.close()
+        self._closer()
 
 
 class SpilledRows:

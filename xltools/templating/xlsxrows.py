@@ -2,7 +2,7 @@
 
 python-calamine loads a whole sheet into memory before handing out its first row, which
 for a 10,000-project master is ~80 MB that the build never needs at once. This reader
-holds one chunk of XML (a few MB) and the shared-string table, and gives the same values
+holds one chunk of XML (256 KB) and the shared-string table, and gives the same values
 python-calamine gives: numbers as float, booleans, text, dates and times as ``datetime``
 objects (by the cell's number format, as calamine decides it), errors as empty.
 """
@@ -262,20 +262,18 @@ class XlsxRows:
         try:
             current = 0
             for k, body in enumerate(self._chunks(part)):
-                rows = None
-                if k % 3:
-                    rows = receive.recv()
-                    if rows is not None:
-                        current = rows[-1][0] if rows else current
-                if rows is None:  # the parent's share, or a chunk whose rows need the row before
+                got = receive.recv() if k % 3 else None
+                if got is None:  # the parent's share, or a chunk whose rows need the row before
                     rows, current = parser.parse(body, current)
+                else:
+                    rows, last = got
+                    current = current if last is None else last
                 yield from rows
         finally:
             receive.close()
             helper.join(timeout=5)
             if helper.is_alive():
                 helper.kill()
-
 
     def _chunks(self, part: str) -> Iterator[bytes]:
         """The sheetData of ``part`` in pieces that end at a row boundary."""
@@ -317,10 +315,10 @@ def _helper_scan(book: XlsxRows, part: str, send) -> None:
         for k, body in enumerate(book._chunks(part)):
             if k % 3:
                 try:
-                    rows, _ = parser.parse(body, None)
+                    got = parser.parse(body, None)
                 except _NeedsRowBefore:
-                    rows = None
-                send.send(rows)
+                    got = None
+                send.send(got)
     except (BrokenPipeError, EOFError, OSError):
         pass  # the parent stopped reading
     finally:
