@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from .core.codes import REGISTRY, code_table_markdown, resolve_selection
-from .core.findings import Severity
 from .settings import WEIGHT_TEMPLATES, Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -177,7 +176,6 @@ def _annotate_copy(path: Path, outdir: Path, findings, report) -> None:
 
 
 def _print_table(report) -> None:
-    sev_zh = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
     for f in report.files:
         click.echo(click.style(f.path, bold=True))
         if f.error:
@@ -189,7 +187,7 @@ def _print_table(report) -> None:
             title = form.title or form.name or form.kind
             click.echo(f"  [{form.sheet}] {title} ({form.kind}, {form.framework})")
             for finding in form.findings:
-                click.echo(f"    {finding.cell:>6}  {sev_zh[finding.severity]}  {finding.code:<26} {finding.message}")
+                click.echo(f"    {finding.cell:>6}  {finding.severity.label_zh}  {finding.code:<26} {finding.message}")
     c = report.counts()
     click.echo(f"共 {c['files']} 个文件、{c['forms']} 张表：{c['errors']} 个错误，{c['warnings']} 个警告，"
                f"{c['infos']} 个提示" + (f"，{c['unreadable']} 个文件无法读取" if c["unreadable"] else ""))

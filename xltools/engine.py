@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .core import codes
-from .core.findings import Finding, Severity
+from .core.findings import Finding
 from .core.form import Form
 from .core.grid import Grid
 from .core.locate import locate_forms, looks_like_form
@@ -215,5 +215,3 @@ def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled:
                 progress(path)
     return report
 
-
-SEVERITY_ZH = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
