@@ -297,7 +297,6 @@ def _read(book, names: list[str], path: Path, jobs: int = 1) -> Master:
         picks = [columns.get(c.key, -1) for c in spec.columns]
         append = table.rows.append
         group_pos = table.index[group_key] - 1 if group_key is not None else None
-
         width = len(picks)
 
         def take(values: dict, excel_row: int) -> None:
