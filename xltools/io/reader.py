@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.form import CellError, col_index
 from ..core.grid import Grid
+from . import bands
 from .errors import WorkbookError
 
 # A sheet part that inflates past this is refused (zip bomb); real forms are a few MB at most.
@@ -158,17 +159,26 @@ def read_workbook(path: Path | str) -> WorkbookData:
     except Exception as exc:  # calamine raises its own error types for every broken input
         raise WorkbookError(path, f"无法读取工作簿 / cannot read workbook: {str(exc).splitlines()[0][:200]}") from None
     data = WorkbookData(path)
+    support = None
     try:
         for meta in book.sheets_metadata:
             if not str(meta.typ).endswith("WorkSheet"):
                 continue
-            grid = _read_sheet(path, book, meta.name)
             part = parts.get(meta.name)
+            xml = None
             if zf is not None and part:
                 try:
                     xml = zf.read(part)
                 except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
                     raise WorkbookError(path, f"工作表部件已损坏 / corrupt sheet part: {exc}", sheet=meta.name) from None
+            grid = None
+            if xml is not None and bands.band_count(len(xml)) > 1:
+                if support is None:
+                    support = bands.support_parts(zf, zf.read("xl/_rels/workbook.xml.rels"))
+                grid = _read_sheet_banded(meta.name, part, xml, support)
+            if grid is None:
+                grid = _read_sheet(path, book, meta.name)
+            if xml is not None:
                 for row, col, err in _error_cells(xml):
                     grid.put(row, col, CellError(err or "#VALUE!"))
             data.sheets.append(grid)
@@ -190,3 +200,18 @@ def _read_sheet(path: Path, book, name: str) -> Grid:
     except Exception as exc:
         raise WorkbookError(path, f"无法读取工作表 / cannot read sheet: {str(exc).splitlines()[0][:200]}", sheet=name) from None
     return Grid(name, values, merges, origin=(start[0] + 1, start[1] + 1))
+
+
+def _read_sheet_banded(name: str, part: str, xml: bytes, support: dict[str, bytes]) -> Grid | None:
+    """A large sheet parsed in row bands on several cores (xltools.io.bands); None to read it
+    the ordinary way (a shape the bands cannot cut, or a band calamine refuses)."""
+    cut = bands.cut_bands(xml, bands.band_count(len(xml)))
+    if cut is None or len(cut) < 2:
+        return None
+    try:
+        parsed = bands.parse_bands([bands.band_package(support, part, body) for body in cut], name)
+    except Exception:  # the ordinary read then says what is wrong, if anything is
+        return None
+    values, start, merges = bands.stitch(parsed)
+    return Grid(name, values, [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in merges],
+                origin=(start[0] + 1, start[1] + 1))
