@@ -88,12 +88,12 @@ class Report:
 
 
 def validate_grid(grid: Grid, settings: Settings = DEFAULT, enabled: set[str] | None = None,
-                  *, only_sheet_with_forms: bool = False) -> list[FormReport]:
-    """Locate and check every form on one sheet."""
+                  *, only_sheet_with_forms: bool = False, jobs: int = 1) -> list[FormReport]:
+    """Locate and check every form on one sheet (a large form on up to ``jobs`` cores)."""
     forms = locate_forms(grid)
     reports: list[FormReport] = []
     for form in forms:
-        findings, ctx = run_checks(form, settings, enabled)
+        findings, ctx = run_checks(form, settings, enabled, jobs=jobs)
         framework = ctx.framework if form.indicators else "unknown"
         reports.append(FormReport(form.sheet, form.kind.value, framework, findings, form.title, form.name,
                                   (form.first_row, form.last_row), form))
@@ -116,12 +116,13 @@ def is_report_sheet(name: str) -> bool:
     return name.startswith(REPORT_SHEET)
 
 
-def validate_workbook(data: WorkbookData, settings: Settings = DEFAULT, enabled: set[str] | None = None) -> FileReport:
+def validate_workbook(data: WorkbookData, settings: Settings = DEFAULT, enabled: set[str] | None = None,
+                      jobs: int = 1) -> FileReport:
     report = FileReport(str(data.path))
     for grid in data.sheets:
         if is_report_sheet(grid.sheet):
             continue  # our own 校验结果 sheet from an earlier --annotate run
-        report.forms.extend(validate_grid(grid, settings, enabled))
+        report.forms.extend(validate_grid(grid, settings, enabled, jobs=jobs))
     if not report.forms:
         # Nothing on any sheet reads like a form: say so, naming the sheets we looked at.
         first = data.sheets[0].sheet if data.sheets else ""
@@ -149,18 +150,20 @@ def gc_paused():
             gc.enable()
 
 
-def validate_path(path: Path | str, settings: Settings = DEFAULT, enabled: set[str] | None = None) -> FileReport:
+def validate_path(path: Path | str, settings: Settings = DEFAULT, enabled: set[str] | None = None,
+                  jobs: int = 1) -> FileReport:
     """Validate one file; an unreadable file gives a FileReport with ``error`` set, never an exception."""
-    return _validate_file(path, settings, enabled, keep_forms=True)
+    return _validate_file(path, settings, enabled, keep_forms=True, jobs=jobs)
 
 
-def _validate_file(path: Path | str, settings: Settings, enabled: set[str] | None, *, keep_forms: bool) -> FileReport:
+def _validate_file(path: Path | str, settings: Settings, enabled: set[str] | None, *, keep_forms: bool,
+                   jobs: int = 1) -> FileReport:
     with gc_paused():
         try:
             data = read_workbook(path)
         except WorkbookError as exc:
             return FileReport(str(path), error=str(exc))
-        report = validate_workbook(data, settings, enabled)
+        report = validate_workbook(data, settings, enabled, jobs)
         # Drop the cells while the collector still sleeps: once it wakes, it scans every young
         # object alive, and a file's grid and form model are thousands of them.
         del data
@@ -195,7 +198,11 @@ def _validate_detached(args) -> FileReport:
 
 def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled: set[str] | None = None,
                    progress: Callable[[Path], None] | None = None, jobs: int = 1) -> Report:
-    """Validate many files, in input order; ``jobs`` > 1 spreads files over worker processes."""
+    """Validate many files, in input order.
+
+    ``jobs`` > 1 spreads files over worker processes; a single file uses them to check a large
+    form on several cores instead (rules.parallel).
+    """
     report = Report()
     if jobs > 1 and len(paths) > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -210,7 +217,7 @@ def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled:
     # models of every file kept so far (validation makes no cyclic garbage to collect).
     with gc_paused():
         for path in paths:
-            report.files.append(validate_path(path, settings, enabled))
+            report.files.append(validate_path(path, settings, enabled, jobs))
             if progress:
                 progress(path)
     return report

@@ -1,0 +1,94 @@
+"""A large form checked on two cores (rules.parallel) gives exactly the findings of a serial check."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from xltools.core.findings import Finding, Severity
+from xltools.core.locate import locate_forms
+from xltools.engine import validate_path
+from xltools.io.reader import read_workbook
+from xltools.rules import clear_caches, parallel, run_checks
+from xltools.rules.context import Context
+from xltools.settings import DEFAULT
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "samples").glob("*.xlsx")) + [ROOT / "tests" / "data" / "bad" / "error-values.xlsx"]
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="the two-core check forks, which only Linux does")
+
+
+def sample_forms():
+    for path in SAMPLES:
+        for grid in read_workbook(path).sheets:
+            if any(form.indicators for form in locate_forms(grid)):  # a funds block alone has no rows to share
+                yield f"{path.name}:{grid.sheet}", grid
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """Every form counts as large, and each fork is counted."""
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    count = []
+    real_fork = os.fork
+
+    def counting_fork():
+        count.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(parallel.os, "fork", counting_fork)
+    return count
+
+
+def findings(grid, jobs: int, enabled=None) -> list[list[Finding]]:
+    clear_caches()  # each run starts cold, so neither borrows what the other worked out
+    return [run_checks(form, DEFAULT, enabled, jobs=jobs)[0] for form in locate_forms(grid)]
+
+
+@pytest.mark.parametrize("name,grid", list(sample_forms()), ids=lambda x: x if isinstance(x, str) else "")
+def test_two_cores_give_the_serial_findings(name, grid, forks):
+    serial = findings(grid, jobs=1)
+    assert not forks
+    assert findings(grid, jobs=2) == serial
+    assert forks, "the check did not fork"
+
+
+def test_a_code_selection_is_honoured_across_the_fork(forks):
+    path = ROOT / "samples" / "seed003-shaoguan-unit-selfeval.xlsx"
+    for grid in read_workbook(path).sheets:
+        wanted = {"misaligned-row", "unit-mismatch", "execution-rate-mismatch"}
+        assert findings(grid, 2, wanted) == findings(grid, 1, wanted)
+
+
+def test_the_child_really_runs_elsewhere(forks):
+    grid = read_workbook(SAMPLES[0]).sheets[0]
+    form = locate_forms(grid)[0]
+
+    def where(name):
+        return lambda form, ctx: [Finding("x", Severity.INFO, "", "A1", 1, f"{name}:{os.getpid()}")]
+
+    out = parallel.check_split(form, Context(form, DEFAULT), [where("here")], [where("there")])
+    there, here = (f.message.split(":") for f in out)
+    assert there[0] == "there" and here[0] == "here"
+    assert here[1] == str(os.getpid()) and there[1] != here[1]
+
+
+def test_a_failing_child_is_made_up_for_here(forks, monkeypatch):
+    grid = read_workbook(SAMPLES[0]).sheets[0]
+    serial = findings(grid, 1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the child cannot send its findings")
+
+    monkeypatch.setattr(parallel.pickle, "dumps", broken)  # raises only in the child, which sends
+    assert findings(grid, 2) == serial
+    assert forks
+
+
+def test_small_forms_stay_in_one_process(monkeypatch):
+    called = []
+    monkeypatch.setattr(parallel, "check_split", lambda *a: called.append(1) or [])
+    report = validate_path(SAMPLES[0], jobs=2)
+    assert report.forms and not called  # the samples are far below MIN_ROWS
