@@ -254,3 +254,13 @@ def test_checks_pause_the_collector_and_leave_it_as_they_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_worker_processes_give_the_serial_report(tmp_path):
+    import shutil
+    from xltools.engine import POOL_MIN_FILES
+    paths = []
+    for k in range(POOL_MIN_FILES):
+        src = SAMPLES[k % len(SAMPLES)]
+        paths.append(Path(shutil.copy(src, tmp_path / f"{k:02d}-{src.name}")))
+    assert report_json(paths, jobs=2) == report_json(paths)

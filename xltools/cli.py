@@ -113,14 +113,17 @@ def main() -> None:
 @click.option("--select", multiple=True, help="Only these codes or families (comma-separated, repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these codes or families (comma-separated, repeatable).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on for several files).")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes for multi-file runs.")
+@click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Cores to use (0: all): worker processes for many files; for fewer files, a large form "
+                   "is checked on two cores.")
 @settings_options
 def validate(inputs, fmt, annotate_dir, select, ignore, progress, jobs, weight_template, reverse_rule, framework):
     """Validate workbooks (files or folders) and report every finding."""
+    from .cores import available_cores
     from .engine import collect_inputs, validate_paths
     settings = make_settings(weight_template, reverse_rule, framework)
     enabled = enabled_codes(select, ignore)
+    jobs = jobs or available_cores()
     paths = collect_inputs(inputs)
     if not paths:
         raise click.UsageError("no .xlsx/.xlsm files found in the given folders")

@@ -190,6 +190,10 @@ def collect_inputs(args: Iterable[Path | str]) -> list[Path]:
     return out
 
 
+# Starting worker processes costs about as much as validating a dozen ordinary forms.
+POOL_MIN_FILES = 12
+
+
 def _validate_detached(args) -> FileReport:
     path, settings, enabled = args
     # The form model stays in the worker; only findings travel back.
@@ -200,11 +204,11 @@ def validate_paths(paths: Sequence[Path], settings: Settings = DEFAULT, enabled:
                    progress: Callable[[Path], None] | None = None, jobs: int = 1) -> Report:
     """Validate many files, in input order.
 
-    ``jobs`` > 1 spreads files over worker processes; a single file uses them to check a large
-    form on several cores instead (rules.parallel).
+    ``jobs`` > 1 spreads files over worker processes (from ``POOL_MIN_FILES`` files on); fewer
+    files are read here, each large form checked on two cores (rules.parallel).
     """
     report = Report()
-    if jobs > 1 and len(paths) > 1:
+    if jobs > 1 and len(paths) >= POOL_MIN_FILES:
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             work = ((p, settings, enabled) for p in paths)

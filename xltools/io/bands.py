@@ -13,10 +13,11 @@ its row numbers. Anything else, or any band calamine refuses, falls back to the 
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+
+from ..cores import available_cores
 
 # Below this much sheet XML (about 20,000 rows of a form) one call is quick enough that the
 # cutting, packaging and stitching would cost more than the second core saves.
@@ -31,8 +32,7 @@ def band_count(xml_size: int) -> int:
     """How many bands a sheet part of ``xml_size`` bytes is cut into (1: read it in one call)."""
     if xml_size < BAND_MIN_BYTES:
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, MAX_BANDS, xml_size // max(1, BAND_MIN_BYTES // 2)))
+    return max(1, min(available_cores(), MAX_BANDS, xml_size // max(1, BAND_MIN_BYTES // 2)))
 
 
 def support_parts(zf: zipfile.ZipFile, rels: bytes) -> dict[str, bytes]:
