@@ -29,10 +29,14 @@ _SUPPORT_TYPES = (b"/sharedStrings", b"/styles")
 
 
 def band_count(xml_size: int) -> int:
-    """How many bands a sheet part of ``xml_size`` bytes is cut into (1: read it in one call)."""
+    """How many bands a sheet part of ``xml_size`` bytes is cut into (1: read it in one call).
+
+    Twice as many bands as cores: while the threads parse the later bands, this thread turns
+    the first ones into Python values, which needs the GIL and so cannot itself run in a thread.
+    """
     if xml_size < BAND_MIN_BYTES:
         return 1
-    return max(1, min(available_cores(), MAX_BANDS, xml_size // max(1, BAND_MIN_BYTES // 2)))
+    return max(1, min(2 * available_cores(), MAX_BANDS, xml_size // max(1, BAND_MIN_BYTES // 4)))
 
 
 def support_parts(zf: zipfile.ZipFile, rels: bytes) -> dict[str, bytes]:
@@ -85,7 +89,8 @@ def band_package(support: dict[str, bytes], sheet_part: str, body: bytes) -> byt
 
 
 def parse_bands(packages: list[bytes], sheet: str) -> list[tuple[list[list[object]], tuple[int, int], list]]:
-    """Each band's (values, 0-based start, merged ranges), parsed concurrently."""
+    """Each band's (values, 0-based start, merged ranges): parsed in threads, one per core, and
+    converted here band by band as soon as each is parsed."""
     from python_calamine import CalamineWorkbook
 
     def parse(package: bytes):
@@ -95,10 +100,13 @@ def parse_bands(packages: list[bytes], sheet: str) -> list[tuple[list[list[objec
         finally:
             book.close()
 
-    with ThreadPoolExecutor(max_workers=len(packages)) as pool:
-        sheets = list(pool.map(parse, packages))
-    # Turning cells into Python objects needs the GIL: one band after the other.
-    return [(s.to_python(skip_empty_area=True), s.start or (0, 0), s.merged_cell_ranges or []) for s in sheets]
+    with ThreadPoolExecutor(max_workers=min(len(packages), available_cores())) as pool:
+        pending = [pool.submit(parse, package) for package in packages]
+        out = []
+        for future in pending:
+            s = future.result()
+            out.append((s.to_python(skip_empty_area=True), s.start or (0, 0), s.merged_cell_ranges or []))
+        return out
 
 
 def stitch(bands: list[tuple[list[list[object]], tuple[int, int], list]]) -> tuple[list[list[object]], tuple[int, int], list]:
