@@ -19,6 +19,7 @@ from xltools.core.notation import parse_value
 from xltools.core.scoring import indicator_score
 from xltools.excel import udfs
 from xltools.excel.udf_specs import SPECS
+from xltools.rules import row
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -231,7 +232,7 @@ def test_checkrow_messages_are_the_row_findings_of_validate():
     table = validate_rows(rows)
     for i, r in enumerate(rows, 2):
         expected = [f"【{sev}】{msg}" for code, sev, ref, msg in table
-                    if ref.endswith(str(i)) and code in udfs.ROW_CODES]
+                    if ref.endswith(str(i)) and code in row.CODES]
         got = udfs.XLT_CHECKROW(*r)
         assert got == "\n".join(expected), r
         assert udfs.XLT_CHECKROW(*(cell(v) for v in r)) == got
@@ -253,6 +254,79 @@ def test_checkrow_over_columns_spills_one_text_per_row():
     got = udfs.XLT_CHECKROW([["产出指标"], ["产出指标"]], [["数量指标"], ["数量指标"]], [["批次"], ["次数"]],
                             [["是/否"], ["≥900次"]])
     assert len(got) == 2 and got[0][0].startswith("【错误】") and got[1][0] == ""
+
+
+# check_row must say exactly what check_form says of the same row alone on a form (ROW_CODES).
+UDF_FIELDS = ("level1", "level2", "level3", "target", "unit", "direction", "nature")
+
+
+def sample_rows():
+    """Every indicator row of samples/*.xlsx as (field, value) pairs in column order."""
+    from xltools.core.locate import locate_forms
+    from xltools.io.reader import read_workbook
+    out = []
+    for path in sorted(SAMPLES.glob("*.xlsx")):
+        for grid in read_workbook(path).sheets:
+            for form in locate_forms(grid):
+                for ind in form.indicators:
+                    out.append(tuple(sorted(((name, c.value) for name, c in ind.cells.items()),
+                                            key=lambda nv: ind.cells[nv[0]].col)))
+    return out
+
+
+def generated_rows(n, seed):
+    """Rows mixing the names, values and column texts real forms hold, the awkward ones included."""
+    import random
+
+    from xltools.core.form import CellError
+    rnd = random.Random(seed)
+    level1 = ["产出指标", "效益指标", "满意度指标", "成本指标", "效果指标", "产出指标(50分)", "项目决策", "一级指标", "",
+              None, "质量指标", "≥90%", 3.0]
+    level2 = ["数量指标", "质量指标", "时效指标", "成本指标", "经济成本指标", "社会效益指标", "可持续影响指标",
+              "服务对象满意度指标", "经济效益", "二级指标", "", None, "100%", "乱写的"]
+    level3 = ["抽检批次", "检查覆盖率", "预算执行率 (%)", "指标1：群众满意度", "产出指标", "数量指标", "≥85%", "每年12月底前",
+              "项目完成时间", "资金到位金额（万元）", "同比增长率", "检查家（次）", "发放准确率", "", None, 12.0,
+              "培训人数", "事故发生次数", "平均成本"]
+    targets = ["≥95%", "不少于4500批次", "每年12月底前", "100%（26家）", "是/否", "≥0次", "≥100%", "≤100%", ">100%",
+               "-5%", "0", "≥90百分比", "≤2300元/批次", "达到预期", "好", "", None, 0.0, 95.0, 0.95,
+               CellError("#N/A"), "#N/A", "xx", "≥1万元", "2024年6月", "≥ 80 %。", "100", "大于等于5次", "≤0"]
+    units = ["%", "次", "元", "万元", "批次", "人", "", None, "天", "家（次）", "无"]
+    directions = ["大于或等于", "≥", "等于", "大于等于", "小于或等于", "", None, "正向", "大于", "=<"]
+    natures = ["定量", "定性", "≥", "≤", "", None, "定量指标"]
+    rows = []
+    for _ in range(n):
+        fields = [("level1", rnd.choice(level1)), ("level2", rnd.choice(level2)),
+                  ("level3", rnd.choice(level3) if rnd.random() < 0.7 else f"检查次数{rnd.randrange(99)}"),
+                  ("target", rnd.choice(targets) if rnd.random() < 0.8 else f"≥{rnd.randrange(200)}%")]
+        for name, choices in (("unit", units), ("direction", directions), ("nature", natures)):
+            if rnd.random() < 0.5:
+                fields.append((name, rnd.choice(choices)))
+        for name in ("actual", "weight"):
+            if rnd.random() < 0.1:
+                fields.append((name, rnd.choice(["", "95%", 10.0, None])))
+        if rnd.random() < 0.1:
+            rnd.shuffle(fields)
+        rows.append(tuple(fields))
+    return rows
+
+
+def test_check_row_gives_what_check_form_gives_on_the_lone_row():
+    from xltools.rules import check_form, clear_caches
+    from xltools.settings import DEFAULT
+    samples = sample_rows()
+    assert len(samples) > 500
+    udf_shaped = [tuple((n, v) for n, v in r if n in UDF_FIELDS) for r in samples]
+    cases = samples + udf_shaped + generated_rows(3000, seed=4)
+    compared = 0
+    for settings_ in (DEFAULT, DEFAULT.with_(framework="2021"), DEFAULT.with_(framework="2015")):
+        for cold in (True, False):  # a row judged afresh, and after check_form has cached its verdicts
+            if cold:
+                clear_caches()
+            for fields in cases:
+                want = check_form(row.one_row_form(fields), settings_, row.CODES)
+                assert row.check_row(fields, settings_) == want, fields
+                compared += 1
+    assert compared == 6 * len(cases)
 
 
 def test_validate_of_a_clean_form_says_so():

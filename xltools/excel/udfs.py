@@ -17,9 +17,7 @@ from typing import Any, Callable
 
 import xlwings as xw
 
-from ..core.codes import REGISTRY
 from ..core.findings import Severity
-from ..core.form import Cell, Form, FormKind, IndicatorRow
 from ..core.grid import Grid
 from ..core.notation import ValueKind, normalise_text, parse_value
 from ..core.numbers import to_number
@@ -41,12 +39,6 @@ KIND_ZH = {ValueKind.QUANTITY: "定量", ValueKind.QUALITATIVE: "定性", ValueK
 REVERSE_RULES = {"": "ratio", "ratio": "ratio", "比值": "ratio", "a/b": "ratio", "比例": "ratio",
                  "linear": "linear", "线性": "linear", "线性扣分": "linear"}
 VALIDATE_HEADER = ["代码", "级别", "单元格", "说明"]
-# XLT_CHECKROW looks at one row, so it runs every check of the row-level families except the
-# ones that need the whole form (categories present, duplicates, layout of the table).
-FORM_LEVEL_CODES = frozenset({"table-not-found", "no-form-found", "mixed-framework", "missing-category",
-                              "duplicate-indicator", "duplicate-text"})
-ROW_CODES = frozenset(c.code for c in REGISTRY.values()
-                      if c.family in ("layout", "taxonomy", "targets") and c.code not in FORM_LEVEL_CODES)
 
 
 def _udf(fn: Callable) -> Callable:
@@ -109,18 +101,25 @@ def _lift(fn: Callable[..., Any], *args: Any) -> Any:
     Shapes broadcast as in Excel: a single row or column stretches; a cell outside a smaller
     range gets #N/A. A 1×1 result comes back as a plain value.
     """
-    flat = []
+    cleaned = []
     for a in args:
-        if type(a) is list:
+        t = type(a)
+        if t is list:
             # The common case: one cell, which xlwings hands over as [[value]] (ndim=2).
-            if len(a) == 1 and type(a[0]) is list and len(a[0]) == 1:
-                flat.append(a[0][0])
-                continue
+            if len(a) != 1 or type(a[0]) is not list or len(a[0]) != 1:
+                return _lift_ranges(fn, args)
+            a = a[0][0]
+            t = type(a)
+        elif t is tuple:
             return _lift_ranges(fn, args)
-        if type(a) is tuple:
-            return _lift_ranges(fn, args)
-        flat.append(a)
-    return _call(fn, [_clean(a) for a in flat])
+        # _clean, with its two commonest cases first: Excel calls these bodies once per formula cell.
+        if t is str:
+            cleaned.append(a if a and not a.isspace() else None)
+        elif t is float or a is None:
+            cleaned.append(a)
+        else:
+            cleaned.append(_clean(a))
+    return _call(fn, cleaned)
 
 
 def _call(fn: Callable[..., Any], args: list[Any]) -> Any:
@@ -326,22 +325,32 @@ def XLT_GRADE(total):  # noqa: N802
 
 def _checkrow(level1: Any, level2: Any, level3: Any, target: Any, unit: Any, direction: Any,
               nature: Any) -> Any:
-    fields = {"level1": level1, "level2": level2, "level3": level3, "target": target}
-    for name, value in (("unit", unit), ("direction", direction), ("nature", nature)):
-        if value is not _MISSING:
-            fields[name] = value
-    return _check_fields(tuple(fields.items()))
+    fields = (("level1", level1), ("level2", level2), ("level3", level3), ("target", target))
+    # An omitted optional argument is a column the form does not have; a blank cell is an empty one.
+    if unit is not _MISSING:
+        fields += (("unit", unit),)
+    if direction is not _MISSING:
+        fields += (("direction", direction),)
+    if nature is not _MISSING:
+        fields += (("nature", nature),)
+    return _check_fields(fields)
 
 
 @lru_cache(maxsize=4096)
 def _check_fields(fields: tuple[tuple[str, Any], ...]) -> str:
-    cells = {name: Cell(value, 2, col) for col, (name, value) in enumerate(fields, 1)}
-    form = Form(sheet="", kind=FormKind.PROJECT_TARGET, first_row=1, last_row=2, header_row=1,
-                columns={name: cell.col for name, cell in cells.items()},
-                indicators=[IndicatorRow(2, cells)])
-    from ..rules import check_form  # the rules load on the first call, not when Excel imports udfs
-    findings = check_form(form, DEFAULT, ROW_CODES)
+    # The row's checks alone (rules.row): what check_form says of a one-row form, minus the form-level
+    # codes (categories present, duplicates, layout of the table), without building the form.
+    findings = _row_checker()(fields, DEFAULT)
+    if not findings:
+        return ""  # most rows
     return "\n".join(f"【{f.severity.label_zh}】{f.message}" for f in findings)
+
+
+@lru_cache(maxsize=1)
+def _row_checker() -> Callable[..., list]:
+    """rules.row.check_row, imported on the first call: Excel imports udfs before any rule is needed."""
+    from ..rules.row import check_row
+    return check_row
 
 
 class _Missing:

@@ -65,10 +65,7 @@ def check(form: Form, ctx: Context) -> list[Finding]:
     facts_of = ctx.name_facts
     for ind in form.indicators:
         if errors:
-            inherited = ind.inherited
-            for name, cell in ind.cells.items():
-                if isinstance(cell.value, CellError) and name not in inherited:
-                    out.append(ctx.finding("cell-error", cell, value=cell.value, field=FIELD_ZH.get(name, name)))
+            _cell_errors(ind, ctx, out)
         if misaligned_field(ind, facts_of) is not None:
             if shifted:
                 out.append(_misaligned(ind, prev, ctx))
@@ -76,6 +73,13 @@ def check(form: Form, ctx: Context) -> list[Finding]:
             out.append(_empty(ind, ctx))
         prev = ind
     return out
+
+
+def _cell_errors(ind: IndicatorRow, ctx: Context, out: list[Finding]) -> None:
+    inherited = ind.inherited
+    for name, cell in ind.cells.items():
+        if isinstance(cell.value, CellError) and name not in inherited:
+            out.append(ctx.finding("cell-error", cell, value=cell.value, field=FIELD_ZH.get(name, name)))
 
 
 def _misaligned(ind: IndicatorRow, prev: IndicatorRow | None, ctx: Context) -> Finding:

@@ -10,6 +10,7 @@ from ..core.taxonomy import (
 )
 from .context import Context
 from .layout import misaligned_field
+from .names import NameFacts
 
 CODES: tuple[str, ...] = (
     "unknown-level1", "unknown-level2", "level2-wrong-parent", "mixed-framework", "missing-category",
@@ -134,31 +135,11 @@ def _categories(rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> l
     is judged once and its verdict reused.
     """
     fw = ctx.framework
-    verdicts = _VERDICTS
-    if len(verdicts) >= _MAX_VERDICTS:
-        verdicts.clear()
     old_cost: list[Cell] = []
     for ind in rows:
-        cells = ind.cells
-        inherited = ind.inherited
-        c1 = cells.get("level1")
-        text1 = "" if c1 is None else c1.text
-        own1 = text1 if text1 and "level1" not in inherited and text1 not in _LABEL_ONLY else None
-        c2 = cells.get("level2")
-        own2 = None
-        if c2 is not None:
-            text2 = c2.text
-            if text2 and "level2" not in inherited and text2 not in _LABEL_ONLY:
-                own2 = text2
-        key = (fw, text1, own1, own2)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = _category_verdict(fw, text1, own1, own2)
-        found, cost = verdict
-        for code, where, fields in found:
-            out.append(ctx.finding(code, c1 if where == "level1" else c2, **fields))
-        if cost:
-            old_cost.append(c2)
+        cost = _row_categories(ind, fw, ctx, out)
+        if cost is not None:
+            old_cost.append(cost)
     if old_cost and "mixed-framework" in ctx.wanted:
         first = old_cost[0]
         cost_rows = [ind.row for ind in rows if normalise_level1(ind.text("level1")).canonical == "成本指标"]
@@ -170,6 +151,31 @@ def _categories(rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> l
         detail += "；按财预〔2021〕101号，成本指标应为一级指标，下设经济成本、社会成本、生态环境成本指标"
         out.append(ctx.finding("mixed-framework", first, expected="成本指标（一级）", detail=detail))
     return old_cost
+
+
+def _row_categories(ind: IndicatorRow, fw: str, ctx: Context, out: list[Finding]) -> Cell | None:
+    """One row's 一级/二级 findings, appended to ``out``; its 二级 cell when that is an old-style 成本指标 in a 2021 form."""
+    cells = ind.cells
+    inherited = ind.inherited
+    c1 = cells.get("level1")
+    text1 = "" if c1 is None else c1.text
+    own1 = text1 if text1 and "level1" not in inherited and text1 not in _LABEL_ONLY else None
+    c2 = cells.get("level2")
+    own2 = None
+    if c2 is not None:
+        text2 = c2.text
+        if text2 and "level2" not in inherited and text2 not in _LABEL_ONLY:
+            own2 = text2
+    key = (fw, text1, own1, own2)
+    verdict = _VERDICTS.get(key)
+    if verdict is None:
+        if len(_VERDICTS) >= _MAX_VERDICTS:
+            _VERDICTS.clear()
+        verdict = _VERDICTS[key] = _category_verdict(fw, text1, own1, own2)
+    found, cost = verdict
+    for code, where, fields in found:
+        out.append(ctx.finding(code, c1 if where == "level1" else c2, **fields))
+    return c2 if cost else None
 
 
 def _missing_categories(form: Form, rows: list[IndicatorRow], misaligned: list[IndicatorRow], ctx: Context,
@@ -208,10 +214,7 @@ def _level3(rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> None:
         if n3.canonical is None:
             continue
         if names:
-            if n3.changed:
-                out.append(ctx.finding("name-not-normalised", cell, expected=n3.canonical, name=text))
-            elif facts.bare:
-                out.append(ctx.finding("name-not-normalised", cell, expected=facts.bare, name=text))
+            _level3_name(cell, facts, ctx, out)
         cells = ind.cells
         c1, c2 = cells.get("level1"), cells.get("level2")
         key = ("" if c1 is None else c1.text, "" if c2 is None else c2.text)
@@ -237,6 +240,15 @@ def _level3(rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> None:
         other = "、".join(map(str, others)) + ("等" if len(same) > _LIST_ROWS + 1 else "")
         out.append(ctx.finding("duplicate-indicator", second, name=second.text, parent=parent, count=len(same),
                                other=other))
+
+
+def _level3_name(cell: Cell, facts: NameFacts, ctx: Context, out: list[Finding]) -> None:
+    """name-not-normalised on a 三级 name the normaliser recognises: "指标1:" prefixes, units in brackets."""
+    n3 = facts.level3
+    if n3.changed:
+        out.append(ctx.finding("name-not-normalised", cell, expected=n3.canonical, name=cell.text))
+    elif facts.bare:
+        out.append(ctx.finding("name-not-normalised", cell, expected=facts.bare, name=cell.text))
 
 
 def _duplicate_text(form: Form, rows: list[IndicatorRow], ctx: Context, out: list[Finding]) -> None:
