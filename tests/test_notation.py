@@ -327,3 +327,57 @@ def test_parse_is_fast_enough_for_a_udf():
     print(f"\nparse_value uncached: median {median_us:.1f} µs, p95 "
           f"{sorted(per_input)[int(0.95 * len(per_input))] * 1e6:.1f} µs over {len(inputs)} inputs")
     assert median_us < 50
+
+
+# --- the parser's cheap guards stay in step with the patterns they stand in front of ----------------
+# Each guard rules a regex out by a first character or a hint character; a pattern that gains an
+# alternative its guard does not know would silently stop matching. Hypothesis writes the texts
+# from the patterns themselves.
+
+from xltools.core import notation as _n  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(_n._PLACEHOLDER_RE, fullmatch=True))
+def test_placeholder_guard_knows_every_first_character(text):
+    assert text[0] in _n._PLACEHOLDER_HEADS
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(_n._GRADE_RE, fullmatch=True), st.from_regex(_n._STANDARD_RE)))
+def test_grade_and_standard_guard_sees_every_match(text):
+    if _n._GRADE_RE.fullmatch(text) or _n._STANDARD_RE.search(text):
+        assert _n._GRADE_OR_STANDARD_HINT.search(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A(?:-|~|至|到|—|–|百万|千万|万|亿|千|百|" + _n._POST_RE.pattern + r")\d?.{0,3}"))
+def test_first_character_guards_match_their_patterns(text):
+    if _n._RANGE_SEP.match(text):
+        assert text[0] in _n._RANGE_HEADS
+    if _n._MULT_RE.match(text):
+        assert text[0] in _n._MULT_HEADS
+    if _n._POST_RE.match(text):
+        assert text[0] in _n._POST_HEADS
+
+
+def test_guard_sets_cover_the_literal_alternatives():
+    assert {alt[0] for alt in _n._MULT_RE.pattern.split("|")} <= _n._MULT_HEADS
+    for alt in _n._RANGE_SEP.pattern[3:].split(")+")[0].split("|"):
+        assert alt[0] in _n._RANGE_HEADS
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789.%元万亿个次家人批辆项年月日天小时km²/()（）平方米公里件份台套户", max_size=8),
+       st.integers(min_value=0, max_value=3))
+def test_unit_table_finds_what_the_unit_regex_finds(text, pos):
+    m = _n._UNIT_RE.match(text, pos)
+    assert _n._unit_at(text, pos) == (m.group() if m else None)
+
+
+def test_unit_table_on_every_unit():
+    for unit in _n._CLASS_OF:
+        for text in (unit, unit + "以上", "5" + unit + "/年"):
+            start = 1 if text[0] == "5" else 0
+            m = _n._UNIT_RE.match(text, start)
+            assert _n._unit_at(text, start) == (m.group() if m else None), text

@@ -69,6 +69,7 @@ _NAME_UNIT = re.compile(r"\(\s*(?:单位[:])?\s*([^()]{1,10}?)\s*\)$")
 # Words after the telling ending: "…覆盖率达到", "…增长率先" (seed 000, a stray 先 after 率).
 _TRAILING_FILLER = re.compile(r"(?:达到|达|情况|为|先)$")
 _FILLERS = ("达到", "达", "情况", "为", "先")
+_FILLER_LAST = frozenset(filler[-1] for filler in _FILLERS)  # a set test costs less than str.endswith(tuple)
 
 
 class Normalised(NamedTuple):
@@ -93,17 +94,20 @@ def _fold(s: str) -> str:
 
 # Characters that may start numbering ("一、", "指标1:") and so make _clean do work.
 _NUMBERING_HEAD = frozenset("一二三四五六七八九十指")
+# Whitespace, an opening bracket (a weight decoration) or a character _fold changes other than "）".
+_NOT_PLAIN = re.compile(r"[\s(（：．]")
 
 
 def plain_name(text: str) -> bool:
     """Whether _clean (the name normalisation) leaves a non-blank ``text`` exactly as it is.
 
     It does when the text has no whitespace, no bracket (a weight decoration), no character
-    _fold changes, no trailing 分 and no leading numeral, digit or 指 (numbering). Plain string
-    tests: a regex with anchored alternatives cost a µs per name here.
+    _fold changes, no trailing 分 and no leading numeral, digit or 指 (numbering). One character
+    class and plain string tests: a regex with anchored alternatives cost a µs per name here.
     """
-    return (_WS.search(text) is None and "(" not in text and "（" not in text and "：" not in text
-            and "．" not in text and text[-1] != "分" and text[0] not in _NUMBERING_HEAD and not text[0].isdecimal())
+    head = text[0]
+    return (text[-1] != "分" and head not in _NUMBERING_HEAD and not head.isdecimal()
+            and _NOT_PLAIN.search(text) is None)
 
 
 def _clean(name: object) -> tuple[str, bool]:
@@ -304,7 +308,17 @@ for _cls, _endings in _NAME_CLASS_RULES:
     for _ending in _endings:
         _ENDINGS.setdefault(_ending, (len(_ENDINGS), _cls))
 del _cls, _endings, _ending
-_ENDING_LENGTHS = tuple(sorted({len(e) for e in _ENDINGS}))
+# last character → ((class, its endings with that last character in rule order), …) in rule order:
+# the first class with an ending the name ends with is the one whose ending comes first.
+_ENDINGS_BY_LAST: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+for _ending, (_, _cls) in sorted(_ENDINGS.items(), key=lambda item: item[1][0]):
+    _groups = _ENDINGS_BY_LAST.get(_ending[-1], ())
+    if _groups and _groups[-1][0] == _cls:
+        _groups = _groups[:-1] + ((_cls, _groups[-1][1] + (_ending,)),)
+    else:
+        _groups += ((_cls, (_ending,)),)
+    _ENDINGS_BY_LAST[_ending[-1]] = _groups
+del _ending, _cls, _groups
 _TRAILING_BRACKETS = re.compile(r"\([^()]*\)$")
 
 
@@ -335,27 +349,34 @@ def implied_unit_class(level3_name: str, in_name: str | None) -> str | None:
     s = _fold(s)
     if s.endswith(")"):
         s = _TRAILING_BRACKETS.sub("", s)
-    if s.endswith(_FILLERS):
+    return ending_class(s)
+
+
+def ending_class(name: str) -> str | None:
+    """The unit class the ending of a name without whitespace or a bracketed tail implies.
+
+    ``implied_unit_class`` without a unit in the name, for a name ``plain_name`` says is clean:
+    its whitespace, bracket and full-width steps would change nothing there.
+    """
+    s = name
+    last = s[-1:]
+    if last in _FILLER_LAST:
         s = _TRAILING_FILLER.sub("", s)
-    best: tuple[int, str] | None = None
-    ending = ""
-    n = len(s)
-    for length in _ENDING_LENGTHS:
-        if length > n:
+        last = s[-1:]
+    # The rule whose ending comes first among those the name ends with decides.
+    for cls, endings in _ENDINGS_BY_LAST.get(last, ()):
+        if s.endswith(endings):
             break
-        tail = s[n - length:]
-        hit = _ENDINGS.get(tail)
-        if hit is not None and (best is None or hit[0] < best[0]):
-            best, ending = hit, tail
-    if best is None:
+    else:
         return None
-    cls = best[1]
     if cls == "count" and s.endswith(_NOT_COUNT):
         return None
     if cls == "percent" and s.endswith(_NOT_PERCENT):
         return None
-    if cls == "money" and ending in ("额", "费") and s.endswith(("份额", "限额", "定额")):
-        return None
+    if cls == "money" and s.endswith(("份额", "限额", "定额")):
+        ending = next(e for e in endings if s.endswith(e))
+        if ending in ("额", "费"):
+            return None
     return cls
 
 
