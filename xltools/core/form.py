@@ -54,14 +54,7 @@ class Cell:
         self.value = value
         self.row = row
         self.col = col
-        if type(value) is str:
-            self.text = value.strip()
-        elif value is None:
-            self.text = ""
-        elif isinstance(value, float) and value.is_integer():
-            self.text = str(int(value))
-        else:
-            self.text = str(value).strip()
+        self.text = value.strip() if type(value) is str else _value_text(value)
 
     def __repr__(self) -> str:
         return f"Cell({self.value!r}, {self.row}, {self.col})"
@@ -83,6 +76,58 @@ class Cell:
     @property
     def is_error(self) -> bool:
         return isinstance(self.value, CellError)
+
+
+def _value_text(value: object) -> str:
+    """``Cell.text`` of a value that is not a plain str."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+_new_object = object.__new__
+# Text of float values already seen: indicator rows repeat a few weights and scores, and a dict
+# lookup is much cheaper than _value_text. Equal floats have equal text, so a float key is
+# exact; the cache is emptied when it grows large (budget amounts are seldom repeated).
+_FLOAT_TEXTS: dict[float, str] = {}
+_FLOAT_TEXTS_MAX = 4096
+
+
+def _float_text(value: float) -> str:
+    if len(_FLOAT_TEXTS) >= _FLOAT_TEXTS_MAX:
+        _FLOAT_TEXTS.clear()
+    text = _FLOAT_TEXTS[value] = _value_text(value)
+    return text
+
+
+def line_cells(line: list[object], row: int, where: list[tuple[str, int, int]]) -> dict[str, Cell]:
+    """``{field: Cell(line[index], row, col)}`` for each (field, col, index) in ``where``.
+
+    Every index must lie inside ``line``. The Cells equal ``Cell(line[index], row, col)`` but are
+    made without its ``__init__``: locating makes one per field of every indicator row, and on
+    CPython 3.11 a class call that runs a Python ``__init__`` costs more than ``object.__new__``
+    plus four slot stores; floats take their text from a cache.
+    """
+    cells = {}
+    new, cell_class, float_texts = _new_object, Cell, _FLOAT_TEXTS  # locals: read ten times a row
+    for name, col, j in where:
+        value = line[j]
+        cell = new(cell_class)
+        cell.value = value
+        cell.row = row
+        cell.col = col
+        if type(value) is str:
+            cell.text = value.strip()
+        elif type(value) is float:
+            cell.text = float_texts.get(value) or _float_text(value)
+        elif value is None:
+            cell.text = ""
+        else:
+            cell.text = _value_text(value)
+        cells[name] = cell
+    return cells
 
 
 class FormKind(str, Enum):
@@ -142,6 +187,16 @@ class IndicatorRow:
         self.cells = cells
         self.inherited = inherited
         self._misaligned = _UNSET  # cache for rules.layout.misaligned_field
+
+    @classmethod
+    def made(cls, row: int, cells: dict[str, Cell], inherited: frozenset[str]) -> IndicatorRow:
+        """``IndicatorRow(row, cells, inherited)`` without the ``__init__`` call (see line_cells)."""
+        made = _new_object(cls)
+        made.row = row
+        made.cells = cells
+        made.inherited = inherited
+        made._misaligned = _UNSET
+        return made
 
     def __repr__(self) -> str:
         return f"IndicatorRow({self.row}, {self.cells!r})"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain, repeat
 
-from .form import _NO_FIELDS, Cell, Form, FormKind, FundRow, IndicatorRow, PlanRow, TaskRow
+from .form import _NO_FIELDS, Cell, Form, FormKind, FundRow, IndicatorRow, PlanRow, TaskRow, line_cells
 from .grid import Grid
 
 _PAREN_NOTE = re.compile(r"[(（]注[:：][^)）]*[)）]")
@@ -33,11 +34,13 @@ def norm_label(value: object) -> str:
 
 # (field, test) pairs, tried in order; the first match claims the column.
 def _has(*words):
-    return lambda h: any(w in h for w in words)
+    # One regex search rather than a Python loop of `in` tests: every text cell of a row
+    # that might be a header meets every test.
+    return re.compile("|".join(map(re.escape, words))).search
 
 
 def _is(*words):
-    return lambda h: h in words
+    return frozenset(words).__contains__
 
 
 INDICATOR_HEADERS: tuple[tuple[str, object], ...] = (
@@ -83,41 +86,98 @@ SCORE_TOTAL_LABELS = re.compile(r"^(总分|合计|总计|项目总得分|自评�
 GRADE_LABEL = re.compile(r"(评价|自评|绩效)?等级")
 TITLE = re.compile(r"(绩效目标|绩效自评|自评表|目标表|申报表|评价表)")
 NAME_LABELS = re.compile(r"^(项目名称|部门名称|单位名称|部门名称及编码|部门（单位）名称|部门\(单位\)名称|预算单位)")
-# Every word some anchor (title, indicator/fund/task header) must contain.
-_ANCHOR_HINT = re.compile(r"绩效目标|绩效自评|自评表|目标表|申报表|评价表|三级指标|指标名称|指标内容|关键指标"
-                          r"|年初预算|全年预算|调整后预算|调整预算|预算数|执行率|执行数|主要实施内容|主要内容|实施内容")
 QUARTER = re.compile(r"^(\d{1,2})月(底|末)?$")
+# Every anchor (title, indicator/fund/task header) holds one of these words in a short text.
+_ANCHOR_WORDS = ("绩效目标", "绩效自评", "自评表", "目标表", "申报表", "评价表", "三级指标", "指标名称", "指标内容",
+                 "关键指标", "年初预算", "全年预算", "调整后预算", "调整预算", "预算数", "执行率", "执行数",
+                 "主要实施内容", "主要内容", "实施内容")
+_ANCHOR_HINT = re.compile("|".join(_ANCHOR_WORDS))
+# One character of each anchor word, picked among those indicator rows seldom hold (not 指 or 标,
+# which every 一级/二级 name has): a row whose texts hold none of them is no anchor, and looking
+# for eight characters with str.find is far cheaper than a regex search. Every word needs one.
+_ANCHOR_CHARS = "绩表三称容键算执"
+if not all(any(ch in word for ch in _ANCHOR_CHARS) for word in _ANCHOR_WORDS):
+    raise AssertionError("every anchor word needs one of _ANCHOR_CHARS")
+_is_text = str.__instancecheck__  # isinstance(value, str), callable from filter() without bytecode
+_LINE_END = ["\0"]  # closes each line's texts in a block's text; no anchor word holds a NUL
+_BLOCK = 4096  # lines joined at a time, so the joined text stays a few MB
 
 
-def _match_headers(cells: list[Cell], rules) -> dict[str, Cell]:
+def _lines_with_anchor_chars(values: list[list[object]]) -> list[int]:
+    """Indexes of the lines where some text holds an anchor character, in order: every anchor
+    line and some more.
+
+    The texts of a block of lines are joined into one string, each line closed by a NUL, and
+    searched with str.find per anchor character. Joining and searching run in C, with no Python
+    step per line; a regex search per line cost about twice as much.
+    """
+    found: list[int] = []
+    for start in range(0, len(values), _BLOCK):
+        block = values[start:start + _BLOCK]
+        values_then_ends = chain.from_iterable(chain.from_iterable(zip(block, repeat(_LINE_END))))
+        text = "".join(filter(_is_text, values_then_ends))
+        if text.count("\0") != len(block):  # some text holds a NUL itself: take every line
+            found.extend(range(start, start + len(block)))
+            continue
+        hits = []
+        for ch in _ANCHOR_CHARS:
+            at = text.find(ch)
+            while at >= 0:
+                hits.append(at)
+                at = text.find(ch, text.find("\0", at) + 1)  # one hit a line is enough
+        line, counted_to = start, 0
+        for at in sorted(hits):
+            line += text.count("\0", counted_to, at)
+            counted_to = at
+            if not found or found[-1] != line:
+                found.append(line)
+    return found
+
+
+def _fields_accepting(rules):
+    """A cached function: label → the fields (in rule order) whose test accepts the label."""
+    @lru_cache(maxsize=4096)
+    def fields(label: str) -> tuple[str, ...]:
+        return tuple(name for name, test in rules if test(label))
+    return fields
+
+
+# The same header labels recur on every form, so each table's verdict on a label is cached.
+_INDICATOR_FIELDS = _fields_accepting(INDICATOR_HEADERS)
+_FUND_FIELDS = _fields_accepting(FUND_HEADERS)
+_TASK_FIELDS = _fields_accepting(TASK_HEADERS)
+
+
+def _match_headers(cells: list[Cell], fields_accepting) -> dict[str, Cell]:
+    # Each cell goes to the first field, in rule order, that accepts its label and is not taken.
     found: dict[str, Cell] = {}
     for cell in cells:
         h = norm_label(cell.value)
         if not h or len(h) > 40:
             continue
-        for name, test in rules:
-            if name not in found and test(h):
+        for name in fields_accepting(h):
+            if name not in found:
                 found[name] = cell
                 break
     return found
 
 
 def _indicator_header(cells: list[Cell]) -> dict[str, Cell] | None:
-    found = _match_headers(cells, INDICATOR_HEADERS)
+    found = _match_headers(cells, _INDICATOR_FIELDS)
     if "level3" in found and ("target" in found or "level1" in found or "actual" in found):
         return found
     return None
 
 
 def _fund_header(cells: list[Cell]) -> dict[str, Cell] | None:
-    found = _match_headers(cells, FUND_HEADERS)
+    found = _match_headers(cells, _FUND_FIELDS)
     if ("annual_budget" in found or "initial_budget" in found) and ("execution" in found or "rate" in found):
         return found
     return None
 
 
 def _task_header(cells: list[Cell]) -> dict[str, Cell] | None:
-    found = _match_headers(cells, TASK_HEADERS)
+    found = _match_headers(cells, _TASK_FIELDS)
     if "content" in found and ("name" in found or "goal" in found):
         return found
     return None
@@ -170,10 +230,11 @@ def locate_forms(grid: Grid) -> list[Form]:
     fund_headers: list[tuple[int, dict[str, Cell]]] = []
     task_headers: list[tuple[int, dict[str, Cell]]] = []
     titles: list[tuple[int, str]] = []
-    for row, line in enumerate(grid.values, first):
-        # Cheap prefilter: only rows with a short text holding a header word or a title can be
-        # anchors. One search over the row's texts joined by NUL (which no hint word contains)
-        # says whether any text holds a hint, at about a µs per data row on 200,000-row sheets.
+    values = grid.values
+    for i in _lines_with_anchor_chars(values):
+        row, line = first + i, values[i]
+        # Only rows with a short text holding an anchor word can be anchors. Most rows are
+        # passed over above; one search over the rest's texts joined by NUL comes next.
         texts = [v for v in line if type(v) is str]
         if not texts or _ANCHOR_HINT.search("\0".join(texts)) is None:
             continue
@@ -313,7 +374,6 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
     fields = list(cols.items())
     r0, c0 = grid.origin
     values = grid.values
-    n_values = len(values)
     owner = merges.owner
     level3_col = cols.get("level3")
     # (field, column, index in a grid line), worked out once rather than per row.
@@ -325,17 +385,24 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
     reach = max((j for _, _, j in where), default=-1) + 1
     direct = bool(where) and min(j for _, _, j in where) >= 0
     indicators = form.indicators
+    made_row = IndicatorRow.made
     lv1 = lv2 = None  # the category values carried down
-    for row in range(hrow + 1, end + 1):
-        i = row - r0
-        line = values[i] if 0 <= i < n_values else ()
-        first_col, first_val = 0, None
-        for j, v in enumerate(line):
-            if v is not None and v != "" and not (type(v) is str and not v.strip()):
-                first_col, first_val = c0 + j, v
-                break
-        if first_val is None:
-            continue  # spacer row
+    start = max(hrow + 1, r0)  # rows above the grid's first line are spacers
+    for row, line in zip(range(start, end + 1), values[start - r0:end + 1 - r0]):
+        # The first non-blank value (whitespace-only text is blank), usually the line's first.
+        first_val = line[0] if line else None
+        if type(first_val) is str and first_val.strip():
+            first_col = c0
+        else:
+            for j, first_val in enumerate(line):
+                if type(first_val) is str:
+                    if first_val.strip():
+                        break
+                elif first_val is not None and first_val != "":
+                    break
+            else:
+                continue  # spacer row
+            first_col = c0 + j
         if type(first_val) is str and len(first_val) <= 12 and first_col != level3_col:
             closing = _closing_label(first_val)
             if closing == "total":
@@ -347,7 +414,7 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
         inherited: set[str] | None = None
         n = len(line)
         if direct and n >= reach and row not in covered:
-            cells = {name: Cell(line[j], row, col) for name, col, j in where}
+            cells = line_cells(line, row, where)
             blank = first_col not in field_cols and all(c.value is None or c.value == "" for c in cells.values())
         else:
             cells = {}
@@ -390,7 +457,7 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
                     inherited.add("level2")
             else:
                 lv2 = c2
-        indicators.append(IndicatorRow(row, cells, frozenset(inherited) if inherited else _NO_FIELDS))
+        indicators.append(made_row(row, cells, frozenset(inherited) if inherited else _NO_FIELDS))
 
 
 @lru_cache(maxsize=4096)
