@@ -264,3 +264,17 @@ def test_worker_processes_give_the_serial_report(tmp_path):
         src = SAMPLES[k % len(SAMPLES)]
         paths.append(Path(shutil.copy(src, tmp_path / f"{k:02d}-{src.name}")))
     assert report_json(paths, jobs=2) == report_json(paths)
+
+
+def test_error_free_flag_is_only_set_on_sheets_without_errors():
+    """layout skips the cell-by-cell search for formula errors where the reader saw none."""
+    from xltools.core.form import CellError
+    flags = []
+    for path in SAMPLES:
+        for grid in read_workbook(path).sheets:
+            holds = any(isinstance(v, CellError) for line in grid.values for v in line)
+            assert grid.may_hold_errors or not holds, (path.name, grid.sheet)
+            flags.append((grid.may_hold_errors, holds))
+    assert (True, True) in flags and (False, False) in flags  # both kinds of sheet are covered
+    report = validate_path(ROOT / "tests" / "data" / "bad" / "error-values.xlsx")
+    assert any(f.code == "cell-error" for f in report.findings)

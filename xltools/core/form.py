@@ -267,6 +267,7 @@ class Form:
     total_score: Cell | None = None
     grade: Cell | None = None
     stray_rows: list[list[Cell]] = field(default_factory=list)  # rows inside the table the reader could not place
+    may_hold_errors: bool = True  # False: the reader saw no formula error (CellError) on the sheet
 
     @property
     def is_selfeval(self) -> bool:

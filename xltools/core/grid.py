@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .form import Cell
+from .form import Cell, CellError
 
 
 @dataclass
@@ -12,12 +12,15 @@ class Grid:
 
     ``merges`` are (first_row, first_col, last_row, last_col), 1-based and inclusive.
     ``origin`` is the 1-based (row, col) of values[0][0] (readers may skip leading empty rows).
+    ``may_hold_errors`` is False when the reader knows no cell holds a formula error (a CellError),
+    so the checks can skip looking for them cell by cell.
     """
 
     sheet: str
     values: list[list[object]]
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     origin: tuple[int, int] = (1, 1)
+    may_hold_errors: bool = True
 
     @property
     def n_rows(self) -> int:
@@ -62,3 +65,5 @@ class Grid:
         if len(line) <= c:
             line.extend([""] * (c + 1 - len(line)))
         line[c] = "" if value is None else value
+        if isinstance(value, CellError):
+            self.may_hold_errors = True

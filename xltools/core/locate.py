@@ -264,7 +264,8 @@ def locate_forms(grid: Grid) -> list[Form]:
                          | {r for r, _ in task_headers} | {r for r, _ in titles})
     for i, (hrow, header) in enumerate(ind_headers):
         next_anchor = next((r for r in anchor_rows if r > hrow), last + 1)
-        form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=next_anchor - 1)
+        form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=next_anchor - 1,
+                    may_hold_errors=grid.may_hold_errors)
         _read_preamble(grid, merges, form, prev_end + 1, hrow - 1, titles, fund_headers, task_headers)
         _read_indicators(grid, merges, form, hrow, header, next_anchor - 1)
         form.kind = _kind(form)
@@ -273,7 +274,8 @@ def locate_forms(grid: Grid) -> list[Form]:
     # Budget blocks with no indicator table after them (a form cut short) are still forms.
     for frow, header in fund_headers:
         if frow > prev_end:
-            form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=last)
+            form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=last,
+                        may_hold_errors=grid.may_hold_errors)
             _read_preamble(grid, merges, form, prev_end + 1, last, titles, fund_headers, task_headers)
             form.kind = _kind(form)
             forms.append(form)

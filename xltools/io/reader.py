@@ -179,8 +179,10 @@ def read_workbook(path: Path | str) -> WorkbookData:
             if grid is None:
                 grid = _read_sheet(path, book, meta.name)
             if xml is not None:
-                for row, col, err in _error_cells(xml):
+                errors = _error_cells(xml)
+                for row, col, err in errors:
                     grid.put(row, col, CellError(err or "#VALUE!"))
+                grid.may_hold_errors = bool(errors)
             data.sheets.append(grid)
     except WorkbookError:
         raise

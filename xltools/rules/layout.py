@@ -61,6 +61,7 @@ def check(form: Form, ctx: Context) -> list[Finding]:
     empty = "empty-indicator-row" in wanted
     if not (errors or shifted or empty):
         return out
+    errors = errors and form.may_hold_errors  # the reader saw no formula error: nothing to look for
     prev: IndicatorRow | None = None
     facts_of = ctx.name_facts
     for ind in form.indicators:
