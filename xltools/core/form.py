@@ -54,7 +54,7 @@ class Cell:
         self.value = value
         self.row = row
         self.col = col
-        self.text = value.strip() if type(value) is str else _value_text(value)
+        self.text = value.strip() if type(value) is str else value_text(value)
 
     def __repr__(self) -> str:
         return f"Cell({self.value!r}, {self.row}, {self.col})"
@@ -78,8 +78,8 @@ class Cell:
         return isinstance(self.value, CellError)
 
 
-def _value_text(value: object) -> str:
-    """``Cell.text`` of a value that is not a plain str."""
+def value_text(value: object) -> str:
+    """A cell value as text, as ``Cell.text`` reads it: "" for None, 414001.0 → "414001", stripped."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -89,7 +89,7 @@ def _value_text(value: object) -> str:
 
 _new_object = object.__new__
 # Text of float values already seen: indicator rows repeat a few weights and scores, and a dict
-# lookup is much cheaper than _value_text. Equal floats have equal text, so a float key is
+# lookup is much cheaper than value_text. Equal floats have equal text, so a float key is
 # exact; the cache is emptied when it grows large (budget amounts are seldom repeated).
 _FLOAT_TEXTS: dict[float, str] = {}
 _FLOAT_TEXTS_MAX = 4096
@@ -98,7 +98,7 @@ _FLOAT_TEXTS_MAX = 4096
 def _float_text(value: float) -> str:
     if len(_FLOAT_TEXTS) >= _FLOAT_TEXTS_MAX:
         _FLOAT_TEXTS.clear()
-    text = _FLOAT_TEXTS[value] = _value_text(value)
+    text = _FLOAT_TEXTS[value] = value_text(value)
     return text
 
 
@@ -125,7 +125,7 @@ def line_cells(line: list[object], row: int, where: list[tuple[str, int, int]]) 
         elif value is None:
             cell.text = ""
         else:
-            cell.text = _value_text(value)
+            cell.text = value_text(value)
         cells[name] = cell
     return cells
 

@@ -209,14 +209,6 @@ class _Merges:
         return (row, col) in self.owner
 
 
-def _text(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
 def locate_forms(grid: Grid) -> list[Form]:
     """Every form on one sheet, in sheet order.
 

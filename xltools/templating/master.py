@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.form import address
+from ..core.form import address, value_text
 from ..core.findings import Finding
 from ..core import codes
 from .schema import SETTINGS, SHEETS, SheetSpec
@@ -41,11 +41,7 @@ def norm_header(value: object) -> str:
 
 def norm_code(value: object) -> str:
     """A code cell as text: 414001.0 → "414001", surrounding spaces removed."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return value_text(value)
 
 
 def _clean(value: object) -> object:
