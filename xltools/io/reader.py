@@ -172,10 +172,11 @@ def read_workbook(path: Path | str) -> WorkbookData:
                 except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
                     raise WorkbookError(path, f"工作表部件已损坏 / corrupt sheet part: {exc}", sheet=meta.name) from None
             grid = None
-            if xml is not None and bands.band_count(len(xml)) > 1:
+            n_bands = bands.band_count(len(xml)) if xml is not None else 1
+            if n_bands > 1:
                 if support is None:
                     support = bands.support_parts(zf, zf.read("xl/_rels/workbook.xml.rels"))
-                grid = _read_sheet_banded(meta.name, part, xml, support)
+                grid = _read_sheet_banded(meta.name, part, xml, support, n_bands)
             if grid is None:
                 grid = _read_sheet(path, book, meta.name)
             if xml is not None:
@@ -204,10 +205,10 @@ def _read_sheet(path: Path, book, name: str) -> Grid:
     return Grid(name, values, merges, origin=(start[0] + 1, start[1] + 1))
 
 
-def _read_sheet_banded(name: str, part: str, xml: bytes, support: dict[str, bytes]) -> Grid | None:
+def _read_sheet_banded(name: str, part: str, xml: bytes, support: dict[str, bytes], n_bands: int) -> Grid | None:
     """A large sheet parsed in row bands on several cores (xltools.io.bands); None to read it
     the ordinary way (a shape the bands cannot cut, or a band calamine refuses)."""
-    cut = bands.cut_bands(xml, bands.band_count(len(xml)))
+    cut = bands.cut_bands(xml, n_bands)
     if cut is None or len(cut) < 2:
         return None
     try:

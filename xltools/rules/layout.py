@@ -98,15 +98,22 @@ def _misaligned(ind: IndicatorRow, prev: IndicatorRow | None, ctx: Context) -> F
                        detail=f"{FIELD_ZH[where]}列中是指标值“{cell.text}”，该行的单元格疑似整体错位")
 
 
-def _is_empty(ind: IndicatorRow) -> bool:
+def has_own_value(ind: IndicatorRow, fields: tuple[str, ...]) -> bool:
+    """Whether one of ``fields`` holds a value of the row's own (not carried down from a merge)."""
     cells = ind.cells
     inherited = ind.inherited
-    for name in _VALUE_FIELDS:
+    for name in fields:
         cell = cells.get(name)
         if cell is not None and cell.text and name not in inherited:
-            return False  # a value of its own
-    c3 = cells.get("level3")
-    return c3 is None or not c3.text or "target" in cells
+            return True
+    return False
+
+
+def _is_empty(ind: IndicatorRow) -> bool:
+    if has_own_value(ind, _VALUE_FIELDS):
+        return False
+    c3 = ind.cells.get("level3")
+    return c3 is None or not c3.text or "target" in ind.cells
 
 
 def _empty(ind: IndicatorRow, ctx: Context) -> Finding:

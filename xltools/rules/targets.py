@@ -7,7 +7,7 @@ from ..core.notation import (
     Direction, ParsedValue, ValueKind, parse_direction_word, parse_nature, parse_unit, same_unit, unit_class,
 )
 from .context import Context
-from .layout import misaligned_field
+from .layout import has_own_value, misaligned_field
 
 CODES: tuple[str, ...] = (
     "target-missing", "target-placeholder", "target-unparseable", "unit-mismatch", "unit-column-conflict",
@@ -16,7 +16,7 @@ CODES: tuple[str, ...] = (
 )
 
 # The fields whose presence makes a row with an empty 指标值 a "missing target" rather than the
-# layout family's empty row (kept in step with rules.layout).
+# layout family's empty row (layout.has_own_value reads them; layout._VALUE_FIELDS adds the target).
 _OTHER_VALUES = ("period_target", "actual", "unit", "weight", "score")
 
 _EXPECTED_ZH = {
@@ -146,13 +146,7 @@ def _row(ind: IndicatorRow, cell: Cell, name: str, ctx: Context, out: _Raw) -> N
 
 
 def _has_other_value(ind: IndicatorRow) -> bool:
-    cells = ind.cells
-    inherited = ind.inherited
-    for name in _OTHER_VALUES:
-        cell = cells.get(name)
-        if cell is not None and cell.text and name not in inherited:
-            return True
-    return False
+    return has_own_value(ind, _OTHER_VALUES)
 
 
 def _direction_source(ind: IndicatorRow) -> Cell | None:
