@@ -127,8 +127,16 @@ def test_cut_bands_keeps_every_row_once():
     bodies = [p[p.index(b"<sheetData>") + 11:p.index(b"</sheetData>")] for p in parts]
     assert b"".join(bodies) == rows
     assert all(b"<dimension" not in p for p in parts)  # each band's own extent, not the sheet's
-    assert [b"<mergeCells" in p for p in parts] == [False, False, True]
+    # The merges ride before the rows (python-calamine's merge scan stops there), in the first band.
+    assert all(p.index(b"<mergeCells") < p.index(b"<sheetData>") for p in parts)
+    assert [p.count(b'<mergeCell ref="A1:A2"/>') for p in parts] == [1, 0, 0]
     assert bands.cut_bands(xml.replace(b"<sheetData>", b"<x:sheetData>"), 2) is None
+    # Merges in a shape not recognised (prefixed, or a second block): not cut.
+    assert bands.cut_bands(xml.replace(b"<mergeCells", b"<x:mergeCells"), 2) is None
+    assert bands.cut_bands(xml.replace(b"</worksheet>", b"<mergeCells></mergeCells></worksheet>"), 2) is None
+    empty = bands.cut_bands(xml.replace(b'<mergeCells count="1"><mergeCell ref="A1:A2"/></mergeCells>',
+                                        b'<mergeCells count="0"/>'), 2)
+    assert empty is not None and all(b"<mergeCells></mergeCells>" in p for p in empty)
 
 
 def test_small_sheets_are_read_in_one_call():

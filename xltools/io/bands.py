@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 from ..cores import available_cores
+from .calamine_parts import NO_MERGES, merge_block
+from .zipview import stored_zip
 
 # Below this much sheet XML (about 20,000 rows of a form) one call is quick enough that the
 # cutting, packaging and stitching would cost more than the second core saves.
@@ -26,8 +27,6 @@ MAX_BANDS = 4
 
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")
 _SUPPORT_TYPES = (b"/sharedStrings", b"/styles")
-
-
 def band_count(xml_size: int) -> int:
     """How many bands a sheet part of ``xml_size`` bytes is cut into (1: read it in one call).
 
@@ -39,10 +38,10 @@ def band_count(xml_size: int) -> int:
     return max(1, min(2 * available_cores(), MAX_BANDS, xml_size // max(1, BAND_MIN_BYTES // 4)))
 
 
-def support_parts(zf: zipfile.ZipFile, rels: bytes) -> dict[str, bytes]:
+def support_parts(archive, rels: bytes) -> dict[str, bytes]:
     """The parts every band's package needs besides its sheet: the package skeleton, the
     workbook (sheet names, the 1904 date flag), the styles (which numbers are dates) and the
-    shared strings."""
+    shared strings. ``archive`` is the reader's Archive (``names()`` and ``read(name)``)."""
     names = ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
     for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
         tag = m.group(0)
@@ -51,8 +50,8 @@ def support_parts(zf: zipfile.ZipFile, rels: bytes) -> dict[str, bytes]:
         if typ and target and typ.group(1).endswith(_SUPPORT_TYPES):
             t = target.group(1).decode()
             names.append(t.lstrip("/") if t.startswith("/") else "xl/" + t)
-    present = set(zf.namelist())
-    return {n: zf.read(n) for n in names if n in present}
+    present = archive.names()
+    return {n: archive.read(n) for n in names if n in present}
 
 
 def cut_bands(xml: bytes, n: int) -> list[bytes] | None:
@@ -65,7 +64,13 @@ def cut_bands(xml: bytes, n: int) -> list[bytes] | None:
     rows = xml.count(b"<row", start, end)
     if rows < n or rows != xml.count(b'<row r="', start, end):
         return None  # a row without r= first (or a prefixed tag): bands could not place their rows
-    head = _DIMENSION.sub(b"", xml[:start], count=1)
+    merges = merge_block(xml[end:])
+    if merges is None:
+        return None
+    # Each band's merged ranges go before its rows (calamine_parts says why): the first band
+    # carries the sheet's merges, the others an empty list.
+    head = _DIMENSION.sub(b"", xml[:start - len(b"<sheetData>")], count=1)
+    heads = [head + merges + b"<sheetData>", head + NO_MERGES + b"<sheetData>"]
     cuts = [start]
     for k in range(1, n):
         at = xml.find(b'<row r="', max(cuts[-1] + 1, start + (end - start) * k // n), end)
@@ -74,18 +79,12 @@ def cut_bands(xml: bytes, n: int) -> list[bytes] | None:
         cuts.append(at)
     cuts.append(end)
     closing = b"</sheetData></worksheet>"
-    last = len(cuts) - 2
-    return [b"".join((head, xml[cuts[k]:cuts[k + 1]], xml[end:] if k == last else closing))
-            for k in range(len(cuts) - 1)]
+    return [b"".join((heads[k > 0], xml[cuts[k]:cuts[k + 1]], closing)) for k in range(len(cuts) - 1)]
+
 
 
 def band_package(support: dict[str, bytes], sheet_part: str, body: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
-        for name, data in support.items():
-            z.writestr(name, data)
-        z.writestr(sheet_part, body)
-    return out.getvalue()
+    return stored_zip([*support.items(), (sheet_part, body)])
 
 
 def parse_bands(packages: list[bytes], sheet: str) -> list[tuple[list[list[object]], tuple[int, int], list]]:

@@ -15,7 +15,9 @@ from pathlib import Path
 from ..core.form import CellError, col_index
 from ..core.grid import Grid
 from . import bands
+from .calamine_parts import merges_first
 from .errors import WorkbookError
+from .zipview import ZipView, ZipViewError
 
 # A sheet part that inflates past this is refused (zip bomb); real forms are a few MB at most.
 MAX_PART_BYTES = 512 * 1024 * 1024
@@ -87,22 +89,68 @@ def _is_encrypted_ole(path: Path) -> bool:
     return "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data
 
 
-def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
+class Archive:
+    """The parts of a workbook package: read by hand (zipview) when the zip has the plain shape,
+    else with zipfile, which is also asked whenever a part cannot be read by hand, so that a
+    damaged file is refused with zipfile's own words."""
+
+    def __init__(self, path: Path, raw: bytes):
+        self.path = path
+        self.raw = raw
+        self.view = ZipView.parse(raw)
+        self._zf: zipfile.ZipFile | None = None
+        if self.view is None:
+            self._zipfile()  # refuses a file that is no zip at all
+
+    def _zipfile(self) -> zipfile.ZipFile:
+        if self._zf is None:
+            try:
+                self._zf = zipfile.ZipFile(io.BytesIO(self.raw))
+            except zipfile.BadZipFile:
+                raise WorkbookError(self.path, "文件已损坏（不是完整的 zip/xlsx 包）/ corrupt or truncated xlsx (bad zip)") from None
+        return self._zf
+
+    def sizes(self) -> list[tuple[str, int, int]]:
+        """(name, inflated size, compressed size) of every part."""
+        if self.view is not None:
+            return [(e.name, e.file_size, e.compress_size) for e in self.view.entries.values()]
+        return [(i.filename, i.file_size, i.compress_size) for i in self._zipfile().infolist()]
+
+    def names(self) -> set[str]:
+        if self.view is not None:
+            return set(self.view.entries)
+        return set(self._zipfile().namelist())
+
+    def read(self, name: str) -> bytes:
+        """A part's bytes. Raises KeyError, or zipfile's errors for a damaged part."""
+        if self.view is not None:
+            try:
+                return self.view.read(name)
+            except ZipViewError:
+                pass
+        return self._zipfile().read(name)
+
+    def with_parts(self, replaced: dict[str, bytes]) -> bytes:
+        """The package's bytes with some parts replaced (zipview), or as it is when that cannot be done."""
+        if self.view is None or not replaced:
+            return self.raw
+        return self.view.with_parts(replaced)
+
+
+def _check_package(path: Path, archive: Archive) -> dict[str, str]:
     """Refuse bombs and broken packages; return sheet name → sheet part path."""
-    if True:
-        names = set(zf.namelist())
-        for info in zf.infolist():
-            if info.file_size > MAX_PART_BYTES or (
-                    info.compress_size and info.file_size > 50 * 1024 * 1024
-                    and info.file_size / info.compress_size > MAX_RATIO):
-                raise WorkbookError(path, f"部件 {info.filename} 解压后过大（{info.file_size // 1024 // 1024} MB），疑似 zip 炸弹，已拒绝 / part inflates past the safe limit (zip bomb)")
-        if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            raise WorkbookError(path, "不是 Excel 工作簿（缺少 xl/workbook.xml）/ not an Excel workbook package")
-        try:
-            wb_xml = zf.read("xl/workbook.xml")
-            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-            raise WorkbookError(path, f"文件已损坏 / corrupt xlsx: {exc}") from None
+    names = archive.names()
+    for name, file_size, compress_size in archive.sizes():
+        if file_size > MAX_PART_BYTES or (
+                compress_size and file_size > 50 * 1024 * 1024 and file_size / compress_size > MAX_RATIO):
+            raise WorkbookError(path, f"部件 {name} 解压后过大（{file_size // 1024 // 1024} MB），疑似 zip 炸弹，已拒绝 / part inflates past the safe limit (zip bomb)")
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise WorkbookError(path, "不是 Excel 工作簿（缺少 xl/workbook.xml）/ not an Excel workbook package")
+    try:
+        wb_xml = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise WorkbookError(path, f"文件已损坏 / corrupt xlsx: {exc}") from None
     targets = dict(re.findall(rb'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
     targets.update({k: v for v, k in re.findall(rb'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
     parts: dict[str, str] = {}
@@ -145,40 +193,54 @@ def read_workbook(path: Path | str) -> WorkbookData:
         raw = path.read_bytes()
     except OSError as exc:
         raise WorkbookError(path, f"无法读取文件 / cannot read: {exc.strerror}") from None
-    zf = None
+    archive = None
     parts: dict[str, str] = {}
     if raw.startswith(b"PK"):
+        archive = Archive(path, raw)
+        parts = _check_package(path, archive)
+    # Each sheet part once, for the formula-error scan, the bands and calamine's copy below; a
+    # part that cannot be read is refused when its sheet is reached (not if it is a chart sheet).
+    xmls: dict[str, bytes | Exception] = {}
+    for part in set(parts.values()):
         try:
-            zf = zipfile.ZipFile(io.BytesIO(raw))
-        except zipfile.BadZipFile:
-            raise WorkbookError(path, "文件已损坏（不是完整的 zip/xlsx 包）/ corrupt or truncated xlsx (bad zip)") from None
-        parts = _check_package(path, zf)
-    try:
-        from python_calamine import CalamineWorkbook
-        book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
-    except Exception as exc:  # calamine raises its own error types for every broken input
-        raise WorkbookError(path, f"无法读取工作簿 / cannot read workbook: {str(exc).splitlines()[0][:200]}") from None
+            xmls[part] = archive.read(part)
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            xmls[part] = exc
+    # python-calamine reads each small sheet from a copy with its merges moved first
+    # (calamine_parts); a sheet read in bands never needs that copy.
+    moved = {}
+    for part, xml in xmls.items():
+        if isinstance(xml, bytes) and bands.band_count(len(xml)) == 1:
+            first = merges_first(xml)
+            if first is not None:
+                moved[part] = first
+    book = _open_book(path, archive.with_parts(moved) if archive is not None else raw)
     data = WorkbookData(path)
     support = None
+    original = None  # the book on the file as it is, if a sheet's moved copy is refused
     try:
         for meta in book.sheets_metadata:
             if not str(meta.typ).endswith("WorkSheet"):
                 continue
             part = parts.get(meta.name)
-            xml = None
-            if zf is not None and part:
-                try:
-                    xml = zf.read(part)
-                except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-                    raise WorkbookError(path, f"工作表部件已损坏 / corrupt sheet part: {exc}", sheet=meta.name) from None
+            xml = xmls.get(part) if part else None
+            if isinstance(xml, Exception):
+                raise WorkbookError(path, f"工作表部件已损坏 / corrupt sheet part: {xml}", sheet=meta.name)
             grid = None
             n_bands = bands.band_count(len(xml)) if xml is not None else 1
             if n_bands > 1:
                 if support is None:
-                    support = bands.support_parts(zf, zf.read("xl/_rels/workbook.xml.rels"))
+                    support = bands.support_parts(archive, archive.read("xl/_rels/workbook.xml.rels"))
                 grid = _read_sheet_banded(meta.name, part, xml, support, n_bands)
             if grid is None:
-                grid = _read_sheet(path, book, meta.name)
+                try:
+                    grid = _read_sheet(path, book, meta.name)
+                except WorkbookError:
+                    if part not in moved:
+                        raise
+                    if original is None:
+                        original = _open_book(path, raw)
+                    grid = _read_sheet(path, original, meta.name)
             if xml is not None:
                 errors = _error_cells(xml)
                 for row, col, err in errors:
@@ -191,7 +253,17 @@ def read_workbook(path: Path | str) -> WorkbookData:
         raise WorkbookError(path, f"读取工作表失败 / failed reading a sheet: {str(exc).splitlines()[0][:200]}") from None
     finally:
         book.close()
+        if original is not None:
+            original.close()
     return data
+
+
+def _open_book(path: Path, raw: bytes):
+    try:
+        from python_calamine import CalamineWorkbook
+        return CalamineWorkbook.from_filelike(io.BytesIO(raw))
+    except Exception as exc:  # calamine raises its own error types for every broken input
+        raise WorkbookError(path, f"无法读取工作簿 / cannot read workbook: {str(exc).splitlines()[0][:200]}") from None
 
 
 def _read_sheet(path: Path, book, name: str) -> Grid:
