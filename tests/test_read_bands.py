@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -148,3 +149,22 @@ def test_input_file_is_untouched(tmp_path, monkeypatch):
     before = path.read_bytes()
     grids(path, True, monkeypatch)
     assert path.read_bytes() == before
+
+
+def test_banded_read_opens_no_whole_book(tmp_path, monkeypatch):
+    """The sheet list of a banded read comes from the workbook part alone: opening the whole
+    book would parse all its shared strings once more, for nothing."""
+    path = awkward_sheet(tmp_path / "a.xlsx", constant_memory=False)
+    opened = []
+    original = reader._open_book
+
+    def recording(p, raw):
+        opened.append(raw)
+        return original(p, raw)
+
+    monkeypatch.setattr(reader, "_open_book", recording)
+    monkeypatch.setattr(bands, "band_count", lambda size: 4)
+    grids(path, True, monkeypatch)
+    assert len(opened) == 1
+    names = zipfile.ZipFile(io.BytesIO(opened[0])).namelist()
+    assert "xl/workbook.xml" in names and "xl/sharedStrings.xml" not in names

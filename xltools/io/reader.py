@@ -17,7 +17,7 @@ from ..core.grid import Grid
 from . import bands
 from .calamine_parts import merges_first
 from .errors import WorkbookError
-from .zipview import ZipView, ZipViewError
+from .zipview import ZipView, ZipViewError, stored_zip
 
 # A sheet part that inflates past this is refused (zip bomb); real forms are a few MB at most.
 MAX_PART_BYTES = 512 * 1024 * 1024
@@ -214,12 +214,15 @@ def read_workbook(path: Path | str) -> WorkbookData:
             first = merges_first(xml)
             if first is not None:
                 moved[part] = first
-    book = _open_book(path, archive.with_parts(moved) if archive is not None else raw)
+    books = _Books(path, raw, archive.with_parts(moved) if archive is not None else raw)
+    banded = {part for part, xml in xmls.items() if isinstance(xml, bytes) and bands.band_count(len(xml)) > 1}
     data = WorkbookData(path)
     support = None
-    original = None  # the book on the file as it is, if a sheet's moved copy is refused
     try:
-        for meta in book.sheets_metadata:
+        # When a sheet is read in bands, the list of sheets comes from the package's skeleton:
+        # opening the whole book would parse its shared strings once more, for nothing.
+        metadata = (books.skeleton(archive) if banded else books.main()).sheets_metadata
+        for meta in metadata:
             if not str(meta.typ).endswith("WorkSheet"):
                 continue
             part = parts.get(meta.name)
@@ -227,20 +230,17 @@ def read_workbook(path: Path | str) -> WorkbookData:
             if isinstance(xml, Exception):
                 raise WorkbookError(path, f"工作表部件已损坏 / corrupt sheet part: {xml}", sheet=meta.name)
             grid = None
-            n_bands = bands.band_count(len(xml)) if xml is not None else 1
-            if n_bands > 1:
+            if part in banded:
                 if support is None:
                     support = bands.support_parts(archive, archive.read("xl/_rels/workbook.xml.rels"))
-                grid = _read_sheet_banded(meta.name, part, xml, support, n_bands)
+                grid = _read_sheet_banded(meta.name, part, xml, support, bands.band_count(len(xml)))
             if grid is None:
                 try:
-                    grid = _read_sheet(path, book, meta.name)
+                    grid = _read_sheet(path, books.main(), meta.name)
                 except WorkbookError:
                     if part not in moved:
                         raise
-                    if original is None:
-                        original = _open_book(path, raw)
-                    grid = _read_sheet(path, original, meta.name)
+                    grid = _read_sheet(path, books.original(), meta.name)  # the moved copy refused
             if xml is not None:
                 errors = _error_cells(xml)
                 for row, col, err in errors:
@@ -252,10 +252,43 @@ def read_workbook(path: Path | str) -> WorkbookData:
     except Exception as exc:
         raise WorkbookError(path, f"读取工作表失败 / failed reading a sheet: {str(exc).splitlines()[0][:200]}") from None
     finally:
-        book.close()
-        if original is not None:
-            original.close()
+        books.close()
     return data
+
+
+class _Books:
+    """The python-calamine books one read may need, each opened at most once and all closed at the end:
+    the main one (sheets with their merges moved first), the file as it is, and the skeleton."""
+
+    _SKELETON = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+
+    def __init__(self, path: Path, raw: bytes, main_raw: bytes):
+        self.path = path
+        self._raws = {"main": main_raw, "original": raw}
+        self._open: dict[str, object] = {}
+
+    def _book(self, which: str):
+        book = self._open.get(which)
+        if book is None:
+            book = self._open[which] = _open_book(self.path, self._raws[which])
+        return book
+
+    def main(self):
+        return self._book("main")
+
+    def original(self):
+        return self._book("original")
+
+    def skeleton(self, archive: Archive):
+        """A book of the workbook part alone: its sheets' names and kinds, nothing to parse besides."""
+        if "skeleton" not in self._raws:
+            present = archive.names()
+            self._raws["skeleton"] = stored_zip([(n, archive.read(n)) for n in self._SKELETON if n in present])
+        return self._book("skeleton")
+
+    def close(self) -> None:
+        for book in self._open.values():
+            book.close()
 
 
 def _open_book(path: Path, raw: bytes):
