@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable
 
 from ..cores import available_cores
 from .calamine_parts import NO_MERGES, merge_block
@@ -87,9 +88,13 @@ def band_package(support: dict[str, bytes], sheet_part: str, body: bytes) -> byt
     return stored_zip([*support.items(), (sheet_part, body)])
 
 
-def parse_bands(packages: list[bytes], sheet: str) -> list[tuple[list[list[object]], tuple[int, int], list]]:
+def parse_bands(packages: Iterable[bytes], sheet: str, count: int) -> list[tuple[list[list[object]], tuple[int, int], list]]:
     """Each band's (values, 0-based start, merged ranges): parsed in threads, one per core, and
-    converted here band by band as soon as each is parsed."""
+    converted here band by band as soon as each is parsed.
+
+    ``packages`` may be a generator of the ``count`` bands' packages: each band is handed to a
+    thread as soon as it is packaged, so the first ones parse while the rest are still being built.
+    """
     from python_calamine import CalamineWorkbook
 
     def parse(package: bytes):
@@ -99,7 +104,7 @@ def parse_bands(packages: list[bytes], sheet: str) -> list[tuple[list[list[objec
         finally:
             book.close()
 
-    with ThreadPoolExecutor(max_workers=min(len(packages), available_cores())) as pool:
+    with ThreadPoolExecutor(max_workers=min(count, available_cores())) as pool:
         pending = [pool.submit(parse, package) for package in packages]
         out = []
         for future in pending:

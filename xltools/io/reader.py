@@ -317,7 +317,7 @@ def _read_sheet_banded(name: str, part: str, xml: bytes, support: dict[str, byte
     if cut is None or len(cut) < 2:
         return None
     try:
-        parsed = bands.parse_bands([bands.band_package(support, part, body) for body in cut], name)
+        parsed = bands.parse_bands((bands.band_package(support, part, body) for body in cut), name, len(cut))
     except Exception:  # the ordinary read then says what is wrong, if anything is
         return None
     values, start, merges = bands.stitch(parsed)
