@@ -11,7 +11,7 @@ from .names import NameFacts, is_value_text, name_facts
 # table-not-found and no-form-found are emitted by the engine, which sees whole sheets and books.
 CODES: tuple[str, ...] = ("misaligned-row", "empty-indicator-row", "cell-error", "table-not-found", "no-form-found")
 
-_NAME_FIELDS = ("level1", "level2", "level3")
+_NUMBERS = (int, float)
 _VALUE_FIELDS = ("target", "period_target", "actual", "unit", "weight", "score")
 
 
@@ -25,21 +25,23 @@ def misaligned_field(ind: IndicatorRow, facts_of: Callable[[str], NameFacts] = n
     hit = ind._misaligned
     if hit is not _UNSET:
         return hit
-    hit = None
     cells = ind.cells
+    inherited = ind.inherited
     c3 = cells.get("level3")
-    facts = facts_of(c3.text) if c3 is not None else None
+    facts = None if c3 is None else facts_of(c3.text)
+    # The three name columns in order, unrolled: every family asks this of every row.
     if facts is not None and facts.category:
         hit = "level3"
+    elif (c1 := cells.get("level1")) is not None and "level1" not in inherited and (
+            type(c1.value) in _NUMBERS or is_value_text(c1.text)):
+        hit = "level1"
+    elif (c2 := cells.get("level2")) is not None and "level2" not in inherited and (
+            type(c2.value) in _NUMBERS or is_value_text(c2.text)):
+        hit = "level2"
+    elif c3 is not None and "level3" not in inherited and (type(c3.value) in _NUMBERS or facts.value_like):
+        hit = "level3"
     else:
-        inherited = ind.inherited
-        for name in _NAME_FIELDS:
-            cell = cells.get(name)
-            if cell is not None and name not in inherited and (
-                    type(cell.value) in (int, float)
-                    or (facts.value_like if name == "level3" else is_value_text(cell.text))):
-                hit = name
-                break
+        hit = None
     ind._misaligned = hit
     return hit
 

@@ -34,14 +34,18 @@ def _level1(name: str) -> str:
     return normalise_level1(name).canonical or _WEIGHT_NOTE.sub("", name or "")
 
 
-def _indicators(form: Form, ctx: Context) -> list[IndicatorRow]:
-    out = []
+def _indicators(form: Form, ctx: Context) -> tuple[list[IndicatorRow], list[float | None]]:
+    """The rows with a 三级 name that is not a category name, and each one's own 分值 (read once
+    for the row checks and the weight sums)."""
+    rows, weights = [], []
     facts_of = ctx.name_facts
     for ind in form.indicators:
-        c3 = ind.cells.get("level3")
+        cells = ind.cells
+        c3 = cells.get("level3")
         if c3 is not None and c3.text and not facts_of(c3.text).category:
-            out.append(ind)
-    return out
+            rows.append(ind)
+            weights.append(_number(cells.get("weight"), ind, "weight"))
+    return rows, weights
 
 
 _OWN_CODES = tuple(c for c in CODES if c != "cell-error")
@@ -54,9 +58,7 @@ def check(form: Form, ctx: Context) -> list[Finding]:
     wanted = ctx.wanted
     if wanted.isdisjoint(_OWN_CODES) and form.total_score is None and form.grade is None:
         return out  # only cell-error asked for, which this family reports on the total and grade cells alone
-    rows = _indicators(form, ctx)
-    # Each row's own 分值, read once for the row checks and the weight sums.
-    weights = [_number(ind.cells.get("weight"), ind, "weight") for ind in rows]
+    rows, weights = _indicators(form, ctx)
     if ctx.wants(_ROW_CODES):
         _rows(form, rows, weights, ctx, out)
     fa = None
@@ -79,14 +81,19 @@ def _rows(form: Form, rows: list[IndicatorRow], weights: list[float | None], ctx
     actual_missing = has_actual and "actual-missing" in wanted
     scores = ctx.wants(("actual-unparseable", "score-over-weight", "score-mismatch"))
     reasons = has_reason and "reason-missing" in wanted
+    tol = ctx.settings.tolerance
     for ind, weight in zip(rows, weights):
         si = scored.get(ind.row) if scored else None
         printed = _number(ind.cells.get("score"), ind, "score")
         if actual_missing:
             _actual(ind, ctx, out)
-        if scores:
+        # Without a computed score, only a printed score against the 分值 can raise a finding:
+        # most rows need neither call.
+        if si is None and (weight is None or printed is None):
+            continue
+        if scores and (si is not None or printed > weight + 1e-9):
             _score(ind, si, weight, printed, ctx, out)
-        if reasons:
+        if reasons and (si is not None or printed < weight - tol):
             _reason(ind, si, weight, printed, ctx, out)
 
 
