@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import statistics
 import time
 from datetime import date, datetime
@@ -381,3 +382,47 @@ def test_unit_table_on_every_unit():
             start = 1 if text[0] == "5" else 0
             m = _n._UNIT_RE.match(text, start)
             assert _n._unit_at(text, start) == (m.group() if m else None), text
+
+
+# --- the fast path reads "≥95%" as the general path does -----------------------------------------
+# _simple_amount stands in for the alternation "(operator)?(amount)", which cost more than the rest
+# of parsing "≥95%"; the fast path stands in for _parse_quantity on the texts it accepts.
+
+_OPERATOR_THEN_AMOUNT = re.compile("(" + _n._OP_RE.pattern + r")?(\d+(?:\.\d+)?)")
+_OPERATORS = sorted(_n._OPS)
+
+
+def _same_head(text):
+    ref, got = _OPERATOR_THEN_AMOUNT.match(text), _n._simple_amount(text)
+    assert (got is None) == (ref is None), text
+    if ref is not None:
+        assert (got.group(1) or None, got.group(2), got.end()) == (ref.group(1), ref.group(2), ref.end()), text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(
+    st.tuples(st.sampled_from([""] + _OPERATORS + ["不", "大于或", "≥≥", "约 ", "省局平均水平"]),
+              st.from_regex(r"\A\d{0,4}(?:\.\d{0,2})?\Z"), st.text(max_size=4)).map("".join),
+    st.text(max_size=10)))
+def test_fast_path_head_is_the_operator_alternation(text):
+    _same_head(text)
+
+
+def test_fast_path_head_on_every_operator():
+    for op in _OPERATORS:
+        for amount in ("", "5", "12.5", "3.", "٣", "1,000"):
+            for tail in ("", "%", "次", ".5", "以上"):
+                _same_head(op + amount + tail)
+
+
+def test_fast_path_reads_what_the_general_path_reads():
+    compared = 0
+    for op in [""] + _OPERATORS:
+        for amount in ("0", "5", "95", "100", "12.5", "4500", "0.05"):
+            for unit in [""] + sorted(_n._SIMPLE_UNITS):
+                text = op + amount + unit
+                if _n._OCR_GE.fullmatch(text):
+                    continue  # "295%": read as "≥95%" before the fast path
+                assert _parse_text(text) == _n._parse_quantity(text, text, text, [], False), text
+                compared += 1
+    assert compared > 10_000

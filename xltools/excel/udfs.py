@@ -99,27 +99,32 @@ def _lift(fn: Callable[..., Any], *args: Any) -> Any:
     """Apply a scalar function cell by cell when some argument is a range (Excel's array lifting).
 
     Shapes broadcast as in Excel: a single row or column stretches; a cell outside a smaller
-    range gets #N/A. A 1×1 result comes back as a plain value.
+    range gets #N/A. A 1×1 result comes back as a plain value. Excel calls the bodies once per
+    formula cell, so the common case (every argument one cell) is written out here, not in helpers.
     """
     cleaned = []
+    append = cleaned.append
     for a in args:
         t = type(a)
         if t is list:
-            # The common case: one cell, which xlwings hands over as [[value]] (ndim=2).
+            # One cell, which xlwings hands over as [[value]] (ndim=2).
             if len(a) != 1 or type(a[0]) is not list or len(a[0]) != 1:
                 return _lift_ranges(fn, args)
             a = a[0][0]
             t = type(a)
         elif t is tuple:
             return _lift_ranges(fn, args)
-        # _clean, with its two commonest cases first: Excel calls these bodies once per formula cell.
+        # _clean, with its commonest cases first.
         if t is str:
-            cleaned.append(a if a and not a.isspace() else None)
-        elif t is float or a is None:
-            cleaned.append(a)
+            append(a if a and not a.isspace() else None)
+        elif t is float or a is None or t is _Missing:  # (an omitted optional argument stays as it is)
+            append(a)
         else:
-            cleaned.append(_clean(a))
-    return _call(fn, cleaned)
+            append(_clean(a))
+    try:  # _call, inline
+        return fn(*cleaned)
+    except Exception:  # noqa: BLE001 - a core bug on odd input must show as #VALUE!, not a VBA error
+        return VALUE
 
 
 def _call(fn: Callable[..., Any], args: list[Any]) -> Any:
@@ -340,17 +345,21 @@ def _checkrow(level1: Any, level2: Any, level3: Any, target: Any, unit: Any, dir
 def _check_fields(fields: tuple[tuple[str, Any], ...]) -> str:
     # The row's checks alone (rules.row): what check_form says of a one-row form, minus the form-level
     # codes (categories present, duplicates, layout of the table), without building the form.
-    findings = _row_checker()(fields, DEFAULT)
+    findings = (_check_row or _row_checker())(fields, DEFAULT)
     if not findings:
         return ""  # most rows
     return "\n".join(f"【{f.severity.label_zh}】{f.message}" for f in findings)
 
 
-@lru_cache(maxsize=1)
 def _row_checker() -> Callable[..., list]:
     """rules.row.check_row, imported on the first call: Excel imports udfs before any rule is needed."""
+    global _check_row
     from ..rules.row import check_row
+    _check_row = check_row
     return check_row
+
+
+_check_row: Callable[..., list] | None = None  # _row_checker's answer, once it has been asked
 
 
 class _Missing:

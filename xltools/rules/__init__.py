@@ -75,7 +75,8 @@ def clear_caches() -> None:
     """
     from ..core import notation, scoring
     from ..core import taxonomy as core_taxonomy
-    for module in (notation, scoring, core_taxonomy, names, layout, taxonomy, targets, scores, budget):
+    from . import row
+    for module in (notation, scoring, core_taxonomy, names, layout, taxonomy, targets, scores, budget, row):
         for value in list(vars(module).values()):
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()

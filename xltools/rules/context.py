@@ -94,9 +94,3 @@ class Context:
             addr = address(r, col or 1)
         return codes.make(code, sheet=self.form.sheet, cell=addr, row=r, expected=expected, **fields)
 
-
-def row_framework(settings: Settings, level1: str, level2: str) -> str:
-    """``Context.framework`` of a form whose only row has these 一级 and 二级 texts ("" for no cell)."""
-    if settings.framework != "auto":
-        return settings.framework
-    return framework_of((level1,), (level2,))
