@@ -163,11 +163,14 @@ def _weights(form: Form, rows: list[IndicatorRow], weights: list[float | None], 
     """D14: 分值 of the execution row and the indicators against the weight template."""
     per_level1: dict[str, float] = {}
     cells: list[Cell] = []
+    canonical_level1 = _level1
     for ind, w in zip(rows, weights):
         if w is None:
             continue
-        cells.append(ind.cells["weight"])
-        key = _level1(ind.text("level1"))
+        row_cells = ind.cells
+        cells.append(row_cells["weight"])
+        c1 = row_cells.get("level1")
+        key = canonical_level1("" if c1 is None else c1.text)
         per_level1[key] = per_level1.get(key, 0.0) + w
     if not cells:
         return
