@@ -67,6 +67,26 @@ def _read_head(path: Path) -> bytes:
         raise WorkbookError(path, f"无法打开文件 / cannot open: {exc.strerror}") from None
 
 
+def _read_sniffed(path: Path) -> bytes:
+    """The whole file, once ``sniff`` has passed its first bytes: one open for both (a folder of
+    small forms paid for two)."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise WorkbookError(path, "文件不存在 / file not found") from None
+    except IsADirectoryError:
+        raise WorkbookError(path, "这是一个文件夹，不是工作簿 / is a directory") from None
+    except OSError as exc:
+        raise WorkbookError(path, f"无法打开文件 / cannot open: {exc.strerror}") from None
+    with fh:
+        try:
+            head = fh.read(8)
+            sniff(path, head)  # refuses what is no workbook before reading all of it
+            return head + fh.read()
+        except OSError as exc:
+            raise WorkbookError(path, f"无法读取文件 / cannot read: {exc.strerror}") from None
+
+
 def _looks_like_text(path: Path) -> bool:
     with open(path, "rb") as fh:
         chunk = fh.read(4096)
@@ -188,11 +208,7 @@ def read_workbook(path: Path | str) -> WorkbookData:
         WorkbookError: the file is missing, not a workbook, encrypted, corrupt, or a zip bomb.
     """
     path = Path(path)
-    sniff(path, _read_head(path))
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise WorkbookError(path, f"无法读取文件 / cannot read: {exc.strerror}") from None
+    raw = _read_sniffed(path)
     archive = None
     parts: dict[str, str] = {}
     if raw.startswith(b"PK"):
