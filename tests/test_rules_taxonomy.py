@@ -7,6 +7,7 @@ from pathlib import Path
 from xltools.core.codes import REGISTRY
 from xltools.core.form import Cell, Form, FormKind, IndicatorRow, TaskRow
 from xltools.rules import check_form, taxonomy
+from xltools.rules.context import Context
 from xltools.settings import DEFAULT
 
 SEEDS = json.loads((Path(__file__).parent / "data" / "seed_values.json").read_text(encoding="utf-8"))
@@ -215,3 +216,34 @@ def test_seed_003_table():
                        ("食品抽检年度任务完成及时率（%）", "食品抽检年度任务完成及时率")}
     written_bare = sum(1 for r in SEEDS["seed003_rows"] if r["level2"] in ("社会效益", "可持续影响", "服务对象满意度"))
     assert len(found) == written_bare + 1 + 3  # each written cell, the one written 效果指标, three names
+
+
+def test_a_name_under_two_different_categories_is_no_duplicate():
+    rows = CLEAN_2015 + [("效益指标", "社会效益指标", "检查次数", "1", "2"), ("产出指标", "质量指标", "抽检合格率", "1", "2")]
+    found = findings(make_form(rows))
+    assert pairs(found) == [(10, "duplicate-indicator")]  # 抽检合格率 twice under 质量指标; 检查次数 under two 二级
+    assert "另见第6行" in found[0].message
+
+
+def test_the_evaluation_framework_still_gets_its_level3_names_checked():
+    rows = [("项目决策", "项目立项", "指标1:立项依据充分性", "", "是"), ("项目过程", "资金管理", "资金到位率", "", "100%"),
+            ("项目过程", "资金管理", "资金到位率", "", "100%")]
+    assert pairs(findings(make_form(rows))) == [(5, "name-not-normalised"), (7, "duplicate-indicator")]
+
+
+def test_an_old_style_cost_level2_counts_as_the_cost_category_when_only_missing_categories_are_asked_for():
+    rows = [("产出指标", "成本指标", "M", "1", "2"), ("", "社会成本指标", "N", "1", "2"),
+            ("效益指标", "社会效益指标", "P率", "1", "2"), ("满意度指标", "服务对象满意度指标", "Q度", "1", "2")]
+    form = make_form(rows)
+    assert pairs(check_form(form, DEFAULT, enabled=["missing-category"])) == []
+    assert pairs(findings(form)) == [(5, "mixed-framework"), (6, "level2-wrong-parent")]
+
+
+def test_the_findings_keep_their_order_by_sub_check():
+    rows = [("效果指标", "社会效益", "指标1:A率", "1", "1"), ("", "社会效益", "指标2:A率", "1", "1")]
+    found = taxonomy.check(make_form(rows), Context(make_form(rows), DEFAULT, None))
+    assert [(f.code, f.cell) for f in found] == [
+        ("name-not-normalised", "A5"), ("name-not-normalised", "B5"), ("name-not-normalised", "B6"),
+        ("missing-category", "A4"), ("missing-category", "A4"),
+        ("name-not-normalised", "C5"), ("name-not-normalised", "C6"), ("duplicate-indicator", "C6"),
+        ("duplicate-text", "D5")]
