@@ -6,7 +6,7 @@ from pathlib import Path
 
 from xltools.core.codes import REGISTRY
 from xltools.core.form import Cell, Form, FormKind, IndicatorRow
-from xltools.rules import check_form, targets
+from xltools.rules import check_form, clear_caches, targets
 from xltools.settings import DEFAULT
 
 SEEDS = json.loads((Path(__file__).parent / "data" / "seed_values.json").read_text(encoding="utf-8"))
@@ -262,3 +262,29 @@ def test_direction_missing():
     assert f.expected == "大于或等于"
     assert not one("群众评价", "较好", nature="定性", direction="")
     assert "direction-missing" not in codes(one("工作质量", "100%", nature="定性", direction=""))
+
+
+# --- verdicts replayed on rows that share a signature ---------------------------------------------
+
+def test_a_replayed_verdict_points_at_each_rows_own_cells_and_name():
+    rows = [{"level1": "产出指标", "level2": "数量指标", "level3": name, "target": "≥95人", "unit": "人",
+             "direction": "小于"} for name in ("检查{0}覆盖率", "服务}{覆盖率", "检查{0}覆盖率")]
+    for cold in (True, False):  # judged afresh, then replayed from the verdict the first pass left
+        if cold:
+            clear_caches()
+        found = findings(make_form(rows, carry=False))
+        assert [(f.code, f.cell) for f in found] == [
+            (code, f"{col}{r}") for r in (5, 6, 7)
+            for code, col in (("direction-conflict", "E"), ("unit-mismatch", "F"))]
+        mismatches = [f.message for f in found if f.code == "unit-mismatch"]
+        assert mismatches == [f"指标“{r['level3']}”的单位“人”与指标名称不符（应为百分比（%））" for r in rows]
+
+
+def test_a_cell_standing_for_two_fields_is_judged_on_its_own_row():
+    form = make_form([{"level1": "产出指标", "level2": "数量指标", "level3": f"第{i}项检查覆盖率", "target": "是/否"}
+                      for i in range(3)], carry=False)
+    for ind in form.indicators:
+        ind.cells["nature"] = ind.cells["target"]  # a reader that maps two headers onto one column
+    found = findings(form)
+    assert [(f.code, f.cell, f.message) for f in found] == [
+        ("target-placeholder", f"F{r}", f"指标“第{r - 5}项检查覆盖率”的指标值“是/否”是未填写的占位符") for r in (5, 6, 7)]

@@ -32,7 +32,8 @@ class Context:
         self.wanted: frozenset[str] = ALL_CODES if wanted is None else frozenset(wanted)
         self._parsed: dict[tuple[int, str], ParsedValue] = {}
         self._framework: str | None = None
-        self._names: dict[str, NameFacts] = {}
+        # name → NameFacts worked out so far (name_facts fills it; a hot loop may read it directly)
+        self.known_facts: dict[str, NameFacts] = {}
 
     def wants(self, codes_: Iterable[str]) -> bool:
         """Whether any of ``codes_`` is wanted (a family or sub-check can be skipped when not)."""
@@ -53,9 +54,9 @@ class Context:
         The shared cache holds 65,536 names; a sheet with more would evict each name before
         the next family asks for it again.
         """
-        facts = self._names.get(text)
+        facts = self.known_facts.get(text)
         if facts is None:
-            facts = self._names[text] = name_facts(text)
+            facts = self.known_facts[text] = name_facts(text)
         return facts
 
     def target(self, ind: IndicatorRow) -> ParsedValue:

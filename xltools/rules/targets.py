@@ -1,8 +1,10 @@
 """Rules: targets family — the 指标值 against its notation, unit, 指标方向 and 指标性质 (D1–D4, D12, D15, D17–D19)."""
 from __future__ import annotations
 
-from ..core.findings import Finding
-from ..core.form import _UNSET, Cell, CellError, Form, IndicatorRow
+from ..core.codes import REGISTRY, make, message_parts
+from ..core.codes import finding as make_finding
+from ..core.findings import Finding, Severity
+from ..core.form import _UNSET, Cell, CellError, Form, IndicatorRow, col_letter
 from ..core.notation import (
     Direction, ParsedValue, ValueKind, parse_direction_word, parse_nature, parse_unit, same_unit, unit_class,
 )
@@ -53,7 +55,16 @@ def check(form: Form, ctx: Context) -> list[Finding]:
     their own cells, with their own name in the message.
     """
     out: list[Finding] = []
+    append = out.append
     wanted = ctx.wanted
+    facts_of = ctx.name_facts
+    # The facts ctx.name_facts has already stored (parallel.warm looks every name up before the
+    # families run): a hit is what it would return, for a dict look-up instead of a Python call
+    # per row. A name not looked up yet, or a Context that keeps its facts elsewhere (row.py's),
+    # goes through ctx.name_facts.
+    known_facts = ctx.known_facts.get
+    sheet = ctx.form.sheet
+    letters: dict[int, str] = {}  # column → its letters, for the findings' addresses
     verdicts = _VERDICTS
     if len(verdicts) >= _MAX_VERDICTS:
         verdicts.clear()
@@ -63,25 +74,27 @@ def check(form: Form, ctx: Context) -> list[Finding]:
         if cell is None:
             continue  # no target column
         c3 = cells.get("level3")
-        if c3 is None or not c3.text:
+        if c3 is None:
+            continue
+        name = c3.text
+        if not name:
             continue
         misaligned = ind._misaligned
         if misaligned is _UNSET:
-            misaligned = misaligned_field(ind, ctx.name_facts)
+            misaligned = misaligned_field(ind, facts_of)
         if misaligned is not None:
             continue  # a row the layout family reports
         inherited = ind.inherited
-        if "target" in inherited:
+        if inherited and "target" in inherited:
             continue  # a merged 指标值 is judged on the row that owns it
-        name = c3.text
         value = cell.value
         d, n, u = cells.get("direction"), cells.get("nature"), cells.get("unit")
-        facts = ctx.name_facts(name)
-        key = (wanted, type(value), value, facts.in_name, facts.implied, facts.change,
-               None if d is None else (d.text, "direction" in inherited),
-               None if n is None else (n.text, "nature" in inherited),
-               None if u is None else (u.text, "unit" in inherited),
-               not cell.text and _has_other_value(ind))
+        facts = known_facts(name) or facts_of(name)
+        # One flat tuple (``d and d.text``: a Cell is always true). The whole inherited set stands
+        # for the three "carried down" flags the checks read: it is usually the shared empty set,
+        # or one of a few per form.
+        key = (value, type(value), facts.in_name, facts.implied, facts.change, d and d.text, n and n.text, u and u.text,
+               inherited, wanted, not cell.text and _has_other_value(ind))
         try:
             verdict = verdicts.get(key)
         except TypeError:  # an unhashable value: judge the row on its own
@@ -89,23 +102,52 @@ def check(form: Form, ctx: Context) -> list[Finding]:
         if verdict is None:
             raw: _Raw = []
             _row(ind, cell, ctx.target(ind), name, facts, ctx, raw)
-            field_of = {id(c): f for f, c in cells.items()}
-            if key is None or len(field_of) < len(cells):  # a Cell shared by two fields: nothing to replay
+            verdict = None if key is None else _verdict(raw, cells)
+            if verdict is None:  # nothing to replay: the row's own findings
                 out.extend(ctx.finding(code, anchor, **kw) for code, anchor, kw in raw)
                 continue
-            verdict = verdicts[key] = tuple((code, field_of[id(anchor)], kw) for code, anchor, kw in raw)
-        for code, where, kw in verdict:
-            if "name" in kw:
-                kw = {**kw, "name": name}
-            out.append(ctx.finding(code, cells[where], **kw))
+            verdicts[key] = verdict
+        # Each finding as ctx.finding makes it: at the anchor cell's row and A1 address on this sheet.
+        for where, code, severity, parts, expected in verdict:
+            anchor = cells[where]
+            col, row = anchor.col, anchor.row
+            at = letters.get(col) or letters.setdefault(col, col_letter(col))
+            append(make_finding(code, severity, sheet, f"{at}{row}", row, name.join(parts), expected))
     return out
 
 
 _Raw = list[tuple[str, Cell, dict]]
-# Row signature (with the codes asked for) → its findings as (code, field pointed at, message fields).
+# A verdict: the findings of one kind of row, each as (field pointed at, code, severity, the
+# message cut where the row's 三级 name goes, expected), ready to be made at any row's cells.
+_Verdict = tuple[tuple[str, str, Severity, tuple[str, ...], str | None], ...]
+# Row signature (with the codes asked for) → its verdict.
 # Shared by all forms: the same few value/column combinations recur across a folder of forms.
-_VERDICTS: dict[tuple, tuple[tuple[str, str, dict], ...]] = {}
+_VERDICTS: dict[tuple, _Verdict] = {}
 _MAX_VERDICTS = 1 << 16
+
+
+def _verdict(raw: _Raw, cells: dict[str, Cell]) -> _Verdict | None:
+    """The row's findings ``raw`` as a verdict other rows can replay, or None when they cannot.
+
+    That is when one Cell stands for two fields (a finding's field is then ambiguous) or a
+    message template spells a field in a way ``message_parts`` does not cut.
+    """
+    field_of = {id(c): f for f, c in cells.items()}
+    if len(field_of) < len(cells):
+        return None
+    verdict = []
+    for code, anchor, kw in raw:
+        if "name" in kw:
+            kw = {k: v for k, v in kw.items() if k != "name"}
+            parts = message_parts(code, "name", **kw)
+            if parts is None:
+                return None
+        else:
+            parts = (make(code, sheet="", cell="", row=0, **kw).message,)
+        expected = kw.get("expected")
+        verdict.append((field_of[id(anchor)], code, REGISTRY[code].severity, parts,
+                        None if expected is None else str(expected)))
+    return tuple(verdict)
 
 
 def _raw(code: str, anchor: Cell, **kw) -> tuple[str, Cell, dict]:
