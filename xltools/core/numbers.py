@@ -21,6 +21,8 @@ def excel_round(x: float, digits: int = 0) -> float:
         return x
     if x == 0:
         return 0.0
+    if digits >= 0 and type(x) is float and x.is_integer() and -1e15 < x < 1e15:
+        return x  # a whole number below 15 digits: Excel shows and rounds it as it is (weights, totals)
     d = Decimal(repr(float(x)))
     # Excel first shows the number to 15 significant digits: 0.285 * 100 stays 28.5.
     d = _SIGNIFICANT_15.plus(d)  # half-up at the 15th digit too, as LibreOffice does
