@@ -56,9 +56,17 @@ def sniff(path: Path, head: bytes | None = None) -> bytes:
 
 
 def _read_head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
+    with _open(path) as fh:
+        try:
             return fh.read(8)
+        except OSError as exc:
+            raise WorkbookError(path, f"无法打开文件 / cannot open: {exc.strerror}") from None
+
+
+def _open(path: Path):
+    """The file opened for reading, or a WorkbookError saying why it cannot be."""
+    try:
+        return open(path, "rb")
     except FileNotFoundError:
         raise WorkbookError(path, "文件不存在 / file not found") from None
     except IsADirectoryError:
@@ -70,15 +78,7 @@ def _read_head(path: Path) -> bytes:
 def _read_sniffed(path: Path) -> bytes:
     """The whole file, once ``sniff`` has passed its first bytes: one open for both (a folder of
     small forms paid for two)."""
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise WorkbookError(path, "文件不存在 / file not found") from None
-    except IsADirectoryError:
-        raise WorkbookError(path, "这是一个文件夹，不是工作簿 / is a directory") from None
-    except OSError as exc:
-        raise WorkbookError(path, f"无法打开文件 / cannot open: {exc.strerror}") from None
-    with fh:
+    with _open(path) as fh:
         try:
             head = fh.read(8)
             sniff(path, head)  # refuses what is no workbook before reading all of it

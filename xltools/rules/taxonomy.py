@@ -205,22 +205,8 @@ def _mixed_framework(rows: list[IndicatorRow], old_cost: list[Cell], ctx: Contex
 def _row_categories(ind: IndicatorRow, fw: str, ctx: Context, out: list[Finding]) -> Cell | None:
     """One row's 一级/二级 findings, appended to ``out``; its 二级 cell when that is an old-style 成本指标 in a 2021 form."""
     cells = ind.cells
-    inherited = ind.inherited
-    c1 = cells.get("level1")
-    text1 = "" if c1 is None else c1.text
-    own1 = text1 if text1 and "level1" not in inherited and text1 not in _LABEL_ONLY else None
-    c2 = cells.get("level2")
-    own2 = None
-    if c2 is not None:
-        text2 = c2.text
-        if text2 and "level2" not in inherited and text2 not in _LABEL_ONLY:
-            own2 = text2
-    key = (fw, text1, own1, own2)
-    verdict = _VERDICTS.get(key)
-    if verdict is None:
-        if len(_VERDICTS) >= _MAX_VERDICTS:
-            _VERDICTS.clear()
-        verdict = _VERDICTS[key] = _category_verdict(fw, text1, own1, own2)
+    c1, c2 = cells.get("level1"), cells.get("level2")
+    verdict = _pair_verdict(fw, ("" if c1 is None else c1.text, "" if c2 is None else c2.text, ind.inherited))
     found, cost = verdict
     for code, where, fields in found:
         out.append(ctx.finding(code, c1 if where == "level1" else c2, **fields))
