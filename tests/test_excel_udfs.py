@@ -316,7 +316,7 @@ def test_check_row_gives_what_check_form_gives_on_the_lone_row():
     samples = sample_rows()
     assert len(samples) > 500
     udf_shaped = [tuple((n, v) for n, v in r if n in UDF_FIELDS) for r in samples]
-    cases = samples + udf_shaped + generated_rows(3000, seed=4)
+    cases = samples + udf_shaped + generated_rows(3000, seed=4) + [()]  # () : a row with no field at all
     compared = 0
     for settings_ in (DEFAULT, DEFAULT.with_(framework="2021"), DEFAULT.with_(framework="2015")):
         for cold in (True, False):  # a row judged afresh, and after check_form has cached its verdicts

@@ -112,6 +112,8 @@ def has_own_value(ind: IndicatorRow, fields: tuple[str, ...]) -> bool:
 
 
 def _is_empty(ind: IndicatorRow) -> bool:
+    if not ind.cells:
+        return False  # no cell to report it at: no located form has such a row, only check_row(())
     if has_own_value(ind, _VALUE_FIELDS):
         return False
     c3 = ind.cells.get("level3")
