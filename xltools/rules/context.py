@@ -94,4 +94,3 @@ class Context:
             r = row or self.form.first_row
             addr = address(r, col or 1)
         return codes.make(code, sheet=self.form.sheet, cell=addr, row=r, expected=expected, **fields)
-

@@ -82,8 +82,6 @@ def name_facts(text: str) -> NameFacts:
         category = text in CATEGORY_WORDS and text not in PLAUSIBLE_LEVEL3
         level3 = _tuple_new(Normalised, (text, False))
         implied = ending_class(text)
-        # _reads_as_value, knowing that a plain name starts with neither a digit nor whitespace.
-        value_like = text[0] in _VALUE_HEADS and len(text) <= 24 and VALUE_ONLY.match(text) is not None
     else:
         # The uncached originals: their own caches would only take one more miss per name.
         in_name = unit_in_name.__wrapped__(text)
@@ -91,11 +89,10 @@ def name_facts(text: str) -> NameFacts:
         category = is_category_name.__wrapped__(text)
         level3 = normalise_level3.__wrapped__(text)
         implied = implied_unit_class(text, in_name) if text else None
-        value_like = _reads_as_value(text)
     # tuple.__new__ rather than NameFacts(...): the same tuple, without a Python-level __new__.
     return _tuple_new(NameFacts, (
         category,
-        value_like,
+        _reads_as_value(text),  # value_like
         level3,
         bare,
         in_name,

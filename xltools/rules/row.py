@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from ..core.codes import REGISTRY
 from ..core.findings import Finding
-from ..core.form import _NO_FIELDS, _UNSET, Cell, Form, FormKind, IndicatorRow, value_text
+from ..core.form import _NO_FIELDS, Cell, Form, FormKind, IndicatorRow, value_text
 from ..core.notation import ParsedValue, parse_value
 from ..core.taxonomy import framework_of, is_evaluation_framework
 from ..settings import DEFAULT, Settings
@@ -23,7 +23,7 @@ from .context import Context
 from .layout import _cell_errors, _empty, _is_empty, _misaligned, misaligned_field
 from .names import is_value_text, name_facts
 from .targets import _row as _target_findings
-from .taxonomy import _LABEL_ONLY, _category_verdict, _level3_name, _row_categories
+from .taxonomy import _level3_name, _pair_verdict, _row_categories
 
 # The ones that need the whole form: categories present, duplicates, the layout of the table.
 FORM_LEVEL_CODES = frozenset({"table-not-found", "no-form-found", "mixed-framework", "missing-category",
@@ -58,7 +58,9 @@ def check_row(fields: Iterable[tuple[str, Any]], settings: Settings = DEFAULT) -
     Returns:
         The row's findings sorted by cell and code.
     """
-    # Cells as Cell(value, ROW, col) makes them, without a Python __init__ per cell (see form.line_cells).
+    # The Cells Cell(value, ROW, col) would make, without a Python __init__ per cell, as
+    # form.line_cells makes them for a grid line; the fields come here as pairs, and turning them
+    # into a line and a column list first would be paid again on every recalculation.
     cells: dict[str, Cell] = {}
     col = 0
     texts_only = True  # every value str or None: no formula error, no number in a name column
@@ -76,11 +78,7 @@ def check_row(fields: Iterable[tuple[str, Any]], settings: Settings = DEFAULT) -
             cell.text = value_text(value)
             texts_only = False  # (a CellError is a str subclass, never exactly str)
         cells[name] = cell
-    ind = _new(IndicatorRow)
-    ind.row = ROW
-    ind.cells = cells
-    ind.inherited = _NO_FIELDS
-    ind._misaligned = _UNSET
+    ind = IndicatorRow.made(ROW, cells, _NO_FIELDS)
     ctx = _DEFAULT_CONTEXT if settings is DEFAULT else _RowContext(_FORM, settings, CODES)
     out: list[Finding] = []
     c1, c2, c3 = cells.get("level1"), cells.get("level2"), cells.get("level3")
@@ -164,10 +162,7 @@ def _categories(setting: str, text1: str, text2: str) -> tuple[str | None, str |
     if is_evaluation_framework((text1,) if text1 else ()):
         return shifted, None
     framework = setting if setting != "auto" else framework_of((text1,), (text2,))
-    # _row_categories' verdict on a row with no inherited cell: its own texts are the non-label ones.
-    own1 = text1 if text1 and text1 not in _LABEL_ONLY else None
-    own2 = text2 if text2 and text2 not in _LABEL_ONLY else None
-    found, _old_cost = _category_verdict(framework, text1, own1, own2)  # (old cost is form-level: mixed-framework)
+    found, _old_cost = _pair_verdict(framework, (text1, text2, _NO_FIELDS))  # (old cost is form-level: mixed-framework)
     return shifted, framework if found else None
 
 
