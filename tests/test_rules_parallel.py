@@ -92,3 +92,57 @@ def test_small_forms_stay_in_one_process(monkeypatch):
     monkeypatch.setattr(parallel, "check_split", lambda *a: called.append(1) or [])
     report = validate_path(SAMPLES[0], jobs=2)
     assert report.forms and not called  # the samples are far below MIN_ROWS
+
+
+def _one_per_row(form, ctx):
+    """A row-wise family: one finding per indicator row, saying which process made it."""
+    return [Finding("x", Severity.INFO, form.sheet, f"A{ind.row}", ind.row, str(os.getpid())) for ind in form.indicators]
+
+
+def _slow(form, ctx):
+    import time
+    time.sleep(0.3)  # this process is busy: the child takes the chunks
+    return []
+
+
+def _rows_checked(found):
+    return sorted(f.row for f in found)
+
+
+def test_rowwise_chunks_are_each_checked_once_and_shared(forks):
+    grid = read_workbook(SAMPLES[0]).sheets[0]
+    form = next(f for f in locate_forms(grid) if f.indicators)
+    found = parallel.check_split(form, Context(form, DEFAULT), [_slow], [], [_one_per_row])
+    assert _rows_checked(found) == sorted(ind.row for ind in form.indicators)
+    assert {f.message for f in found} - {str(os.getpid())}, "the idle child took no chunk"
+
+
+def test_chunks_the_failed_child_took_are_checked_here(forks, monkeypatch):
+    grid = read_workbook(SAMPLES[0]).sheets[0]
+    form = next(f for f in locate_forms(grid) if f.indicators)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the child cannot send its findings")
+
+    monkeypatch.setattr(parallel.pickle, "dumps", broken)
+    found = parallel.check_split(form, Context(form, DEFAULT), [_slow], [], [_one_per_row])
+    assert _rows_checked(found) == sorted(ind.row for ind in form.indicators)
+    assert {f.message for f in found} == {str(os.getpid())}
+
+
+@pytest.mark.parametrize("name,grid", list(sample_forms()), ids=lambda x: x if isinstance(x, str) else "")
+def test_rowwise_families_give_their_findings_row_by_row(name, grid):
+    """What ROWWISE_FAMILIES promises: the findings of every cut of the rows add up to the whole's."""
+    from dataclasses import replace
+
+    from xltools.rules import ROWWISE_FAMILIES
+    for form in locate_forms(grid):
+        rows = form.indicators
+        for family in ROWWISE_FAMILIES:
+            clear_caches()
+            whole = family.check(form, Context(form, DEFAULT))
+            clear_caches()
+            ctx = Context(form, DEFAULT)
+            cuts = [0, 1, len(rows) // 3, len(rows) // 2, len(rows)]
+            parts = [f for a, b in zip(cuts, cuts[1:]) for f in family.check(replace(form, indicators=rows[a:b]), ctx)]
+            assert sorted(parts, key=repr) == sorted(whole, key=repr)

@@ -17,8 +17,10 @@ from .context import ALL_CODES, Context
 
 FAMILIES = (layout, taxonomy, targets, budget, scores)
 # On a large form with jobs > 1, these families run in a forked child while the rest run here
-# (rules.parallel); the two groups cost about the same once the rows' name facts are known.
+# (rules.parallel); the families whose findings on a row depend on that row alone are shared
+# out by chunks of rows, taken by whichever process is free.
 FORKED_FAMILIES = (layout, taxonomy)
+ROWWISE_FAMILIES = (targets,)
 
 
 def check_form(form: Form, settings: Settings = DEFAULT, enabled: Iterable[str] | None = None) -> list[Finding]:
@@ -49,10 +51,10 @@ def run_checks(form: Form, settings: Settings = DEFAULT, enabled: Iterable[str] 
     gc.disable()
     try:
         active = [family for family in FAMILIES if not wanted.isdisjoint(family.CODES)]
-        there = [f.check for f in active if f in FORKED_FAMILIES]
-        here = [f.check for f in active if f not in FORKED_FAMILIES]
-        if jobs > 1 and there and here and len(form.indicators) >= parallel.MIN_ROWS and parallel.can_fork():
-            raw = parallel.check_split(form, ctx, here, there)  # in FAMILIES order, as below
+        there, here, rowwise = _shares(active)
+        if (jobs > 1 and len(form.indicators) >= parallel.MIN_ROWS and there and (here or rowwise)
+                and parallel.can_fork()):
+            raw = parallel.check_split(form, ctx, here, there, rowwise)
         else:
             raw = [finding for family in active for finding in family.check(form, ctx)]
         found = [finding for finding in raw if finding.code in wanted]
@@ -61,6 +63,18 @@ def run_checks(form: Form, settings: Settings = DEFAULT, enabled: Iterable[str] 
             gc.enable()
     found.sort(key=_order)
     return found, ctx
+
+
+def _shares(active: list) -> tuple[list[parallel.Family], list[parallel.Family], list[parallel.Family]]:
+    """The families' checks for a forked child, for this process, and for both, chunk by chunk of
+    rows (rules.parallel)."""
+    there, here, rowwise = [], [], []
+    for family in active:
+        if family in ROWWISE_FAMILIES:
+            rowwise.append(family.check)
+        else:
+            (there if family in FORKED_FAMILIES else here).append(family.check)
+    return there, here, rowwise
 
 
 def _order(f: Finding) -> tuple[int, str, str]:
