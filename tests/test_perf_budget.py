@@ -257,6 +257,26 @@ def test_checks_pause_the_collector_and_leave_it_as_they_found_it():
         gc.enable()
 
 
+def test_a_pause_that_leaves_a_large_model_freezes_it_until_the_next_pause(monkeypatch):
+    from xltools import engine
+    monkeypatch.setattr(engine, "FREEZE_AFTER", 20_000)
+    assert gc.isenabled()
+    try:
+        with engine.gc_paused():
+            few = [[] for _ in range(100)]
+        assert gc.isenabled() and gc.get_freeze_count() == 0  # a small file's objects stay with the collector
+        with engine.gc_paused():
+            model = [[] for _ in range(50_000)]  # what a large sheet's form model is to the collector
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= 50_000
+        with engine.gc_paused():
+            assert gc.get_freeze_count() == 0  # put back: a frozen cycle lasts no longer than this
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+    assert few and model
+
+
 def test_worker_processes_give_the_serial_report(tmp_path):
     import shutil
     from xltools.engine import POOL_MIN_FILES
