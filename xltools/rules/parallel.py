@@ -65,7 +65,8 @@ def check_split(form: Form, ctx: Context, here: Sequence[Family], there: Sequenc
 
     The chunks are numbers in a pipe that both processes read, four bytes at a time: the kernel
     hands each number to one reader. The child sends back its findings and the chunks it took;
-    if it fails, this process does its families and the chunks it did not take itself.
+    if it fails, this process does the child's families, and any chunk that neither process
+    reports, itself.
 
     Returns the findings unfiltered and unsorted; the caller filters and sorts as it does for a
     serial run.
@@ -102,16 +103,17 @@ def check_split(form: Form, ctx: Context, here: Sequence[Family], there: Sequenc
     with os.fdopen(read_end, "rb") as pipe:
         payload = pipe.read()
     _, status = os.waitpid(pid, 0)
-    theirs = None
+    theirs, taken = None, []
     if status == 0:
         try:
             taken, theirs = pickle.loads(payload)
         except Exception:
-            theirs = None
-    if theirs is None:  # the child failed: its families and every chunk this process did not take
+            theirs, taken = None, []
+    if theirs is None:  # the child failed: its families, done here
         theirs = _run(there, form, ctx)
-        for k in sorted(set(range(len(bounds) - 1)) - set(mine_taken)):
-            theirs.extend(_run(rowwise, replace(form, indicators=form.indicators[bounds[k]:bounds[k + 1]]), ctx))
+    # Every chunk neither process reports (all the child took, when it failed), done here.
+    for k in sorted(set(range(len(bounds) - 1)) - set(mine_taken) - set(taken)):
+        theirs.extend(_run(rowwise, replace(form, indicators=form.indicators[bounds[k]:bounds[k + 1]]), ctx))
     return theirs + mine
 
 
