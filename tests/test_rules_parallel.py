@@ -146,3 +146,31 @@ def test_rowwise_families_give_their_findings_row_by_row(name, grid):
             cuts = [0, 1, len(rows) // 3, len(rows) // 2, len(rows)]
             parts = [f for a, b in zip(cuts, cuts[1:]) for f in family.check(replace(form, indicators=rows[a:b]), ctx)]
             assert sorted(parts, key=repr) == sorted(whole, key=repr)
+
+
+def test_a_failure_here_leaves_no_child_behind(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    grid = read_workbook(SAMPLES[0]).sheets[0]
+    form = next(f for f in locate_forms(grid) if f.indicators)
+    children = []
+    real_fork = os.fork
+
+    def recording_fork():
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(parallel.os, "fork", recording_fork)
+
+    def many(form, ctx):  # more findings than a pipe holds, so the child blocks until they are read
+        return [Finding("x", Severity.INFO, "S", "A1", 1, "m" * 100) for _ in range(5000)]
+
+    def broken(form, ctx):
+        raise RuntimeError("a bug in a family")
+
+    with pytest.raises(RuntimeError, match="a bug in a family"):
+        parallel.check_split(form, Context(form, DEFAULT), [broken], [many], [_one_per_row])
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)  # reaped already: not left blocked on its pipe

@@ -97,9 +97,17 @@ def check_split(form: Form, ctx: Context, here: Sequence[Family], there: Sequenc
         finally:
             os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
     os.close(write_end)
-    mine = _run(here, form, ctx)
-    mine_taken = _take_chunks(chunks_read, rowwise, bounds, form, ctx, mine)
-    os.close(chunks_read)
+    try:
+        mine = _run(here, form, ctx)
+        mine_taken = _take_chunks(chunks_read, rowwise, bounds, form, ctx, mine)
+    except BaseException:
+        # A failure here: close the pipe the child writes into (its write then fails and it
+        # leaves) and reap it, rather than leave it blocked on a pipe nobody reads.
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        raise
+    finally:
+        os.close(chunks_read)
     with os.fdopen(read_end, "rb") as pipe:
         payload = pipe.read()
     _, status = os.waitpid(pid, 0)
