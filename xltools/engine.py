@@ -151,8 +151,8 @@ def gc_paused():
     the report), they go to the collector's permanent generation (``gc.freeze``): once awake, it
     would scan every one of them for cycles they cannot have (0.3–0.4 s on 100,000 rows), and
     reference counting frees them all the same once the report is dropped. The next pause puts
-    them back (``gc.unfreeze``), so that a long-running process (the Excel add-in) never keeps
-    a frozen cycle for longer than until its next validation.
+    them back (``gc.unfreeze``), so that a long-running process that validates file after file
+    never keeps a frozen cycle for longer than until its next validation.
     """
     global _froze
     was_enabled = gc.isenabled()
