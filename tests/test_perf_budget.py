@@ -277,6 +277,19 @@ def test_a_pause_that_leaves_a_large_model_freezes_it_until_the_next_pause(monke
     assert few and model
 
 
+def test_a_large_form_keeps_its_names_out_of_the_shared_cache(monkeypatch):
+    from xltools.rules import context, names
+    rows = [IndicatorRow(r, {"level3": Cell(f"独有指标{r}", r, 1)}) for r in range(2, 12)]
+    form = Form("S", FormKind.PROJECT_TARGET, 1, 11, indicators=rows)
+    clear_caches()
+    small = check_form(form)
+    assert names.name_facts.cache_info().currsize >= 10  # a small form's names are shared across forms
+    clear_caches()
+    monkeypatch.setattr(context, "LARGE_FORM", 5)
+    assert check_form(form) == small
+    assert names.name_facts.cache_info().currsize == 0  # its own names, kept in its Context only
+
+
 def test_worker_processes_give_the_serial_report(tmp_path):
     import shutil
     from xltools.engine import POOL_MIN_FILES

@@ -13,6 +13,10 @@ from ..settings import Settings
 from .names import NameFacts, name_facts
 
 ALL_CODES: frozenset[str] = frozenset(REGISTRY)
+# A form with this many rows or more works its names' facts out past names.name_facts' shared
+# cache: its names are mostly its own, and on a sheet of 100,000 names the cache (65,536) only
+# churns, 15% of working them out.
+LARGE_FORM = 20_000
 
 
 class Context:
@@ -34,6 +38,7 @@ class Context:
         self._framework: str | None = None
         # name → NameFacts worked out so far (name_facts fills it; a hot loop may read it directly)
         self.known_facts: dict[str, NameFacts] = {}
+        self._work_out = name_facts if len(form.indicators) < LARGE_FORM else name_facts.__wrapped__
 
     def wants(self, codes_: Iterable[str]) -> bool:
         """Whether any of ``codes_`` is wanted (a family or sub-check can be skipped when not)."""
@@ -52,11 +57,11 @@ class Context:
         """``names.name_facts`` of a 三级 name, kept for this form's whole check.
 
         The shared cache holds 65,536 names; a sheet with more would evict each name before
-        the next family asks for it again.
+        the next family asks for it again. A form of LARGE_FORM rows or more does not use it.
         """
         facts = self.known_facts.get(text)
         if facts is None:
-            facts = self.known_facts[text] = name_facts(text)
+            facts = self.known_facts[text] = self._work_out(text)
         return facts
 
     def target(self, ind: IndicatorRow) -> ParsedValue:
