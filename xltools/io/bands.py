@@ -28,6 +28,8 @@ MAX_BANDS = 4
 
 _DIMENSION = re.compile(rb"<dimension\b[^>]*/>")
 _SUPPORT_TYPES = (b"/sharedStrings", b"/styles")
+
+
 def band_count(xml_size: int) -> int:
     """How many bands a sheet part of ``xml_size`` bytes is cut into (1: read it in one call).
 
@@ -81,7 +83,6 @@ def cut_bands(xml: bytes, n: int) -> list[bytes] | None:
     cuts.append(end)
     closing = b"</sheetData></worksheet>"
     return [b"".join((heads[k > 0], xml[cuts[k]:cuts[k + 1]], closing)) for k in range(len(cuts) - 1)]
-
 
 
 def band_package(support: dict[str, bytes], sheet_part: str, body: bytes) -> bytes:

@@ -222,16 +222,16 @@ def read_workbook(path: Path | str) -> WorkbookData:
             xmls[part] = archive.read(part)
         except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             xmls[part] = exc
+    n_bands = {part: bands.band_count(len(xml)) for part, xml in xmls.items() if isinstance(xml, bytes)}
+    banded = {part for part, n in n_bands.items() if n > 1}
     # python-calamine reads each small sheet from a copy with its merges moved first
     # (calamine_parts); a sheet read in bands never needs that copy.
     moved = {}
-    for part, xml in xmls.items():
-        if isinstance(xml, bytes) and bands.band_count(len(xml)) == 1:
-            first = merges_first(xml)
-            if first is not None:
-                moved[part] = first
+    for part in n_bands.keys() - banded:
+        first = merges_first(xmls[part])
+        if first is not None:
+            moved[part] = first
     books = _Books(path, raw, archive.with_parts(moved) if archive is not None else raw)
-    banded = {part for part, xml in xmls.items() if isinstance(xml, bytes) and bands.band_count(len(xml)) > 1}
     data = WorkbookData(path)
     support = None
     try:
@@ -249,7 +249,7 @@ def read_workbook(path: Path | str) -> WorkbookData:
             if part in banded:
                 if support is None:
                     support = bands.support_parts(archive, archive.read("xl/_rels/workbook.xml.rels"))
-                grid = _read_sheet_banded(meta.name, part, xml, support, bands.band_count(len(xml)))
+                grid = _read_sheet_banded(meta.name, part, xml, support, n_bands[part])
             if grid is None:
                 try:
                     grid = _read_sheet(path, books.main(), meta.name)
