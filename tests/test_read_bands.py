@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from fixtures_workbooks import SAMPLES_AND_BAD, readable
 from xltools.io import bands, reader
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKBOOKS = sorted((ROOT / "samples").glob("*.xls*")) + sorted((ROOT / "tests" / "data" / "bad").glob("*.xls*"))
+WORKBOOKS = [p for p in SAMPLES_AND_BAD if ".xls" in p.suffix]
 
 
 def grids(path: Path, banded: bool, monkeypatch) -> list[tuple]:
@@ -37,15 +37,7 @@ def count_bands(monkeypatch):
     return calls
 
 
-def readable(path: Path) -> bool:
-    try:
-        reader.read_workbook(path)
-        return True
-    except Exception:
-        return False
-
-
-@pytest.mark.parametrize("path", [p for p in WORKBOOKS if readable(p)], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", readable(WORKBOOKS), ids=lambda p: p.name)
 def test_every_sample_reads_the_same_in_bands(path, monkeypatch, count_bands):
     one_call = grids(path, False, monkeypatch)
     assert grids(path, True, monkeypatch) == one_call

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from fixtures_workbooks import ROOT, SAMPLES_AND_BAD, readable
 from xltools.io import calamine_parts, reader
 from xltools.io.errors import WorkbookError
 from xltools.io.zipview import ZipView, stored_zip
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKBOOKS = sorted((ROOT / "samples").glob("*.xls*")) + sorted((ROOT / "tests" / "data" / "bad").glob("*"))
-ZIPS = [p for p in WORKBOOKS if p.read_bytes()[:2] == b"PK"]
+ZIPS = [p for p in SAMPLES_AND_BAD if p.read_bytes()[:2] == b"PK"]
+READABLE_ZIPS = readable(ZIPS)
 
 
 @pytest.mark.parametrize("path", ZIPS, ids=lambda p: p.name)
@@ -41,22 +41,14 @@ def grids(path: Path) -> list[tuple]:
     return [(g.sheet, g.origin, g.values, sorted(g.merges), g.may_hold_errors) for g in reader.read_workbook(path).sheets]
 
 
-def readable(path: Path) -> bool:
-    try:
-        reader.read_workbook(path)
-        return True
-    except WorkbookError:
-        return False
-
-
-@pytest.mark.parametrize("path", [p for p in ZIPS if readable(p)], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", READABLE_ZIPS, ids=lambda p: p.name)
 def test_merges_first_copies_read_the_same(path, monkeypatch):
     moved = grids(path)
     monkeypatch.setattr(reader, "merges_first", lambda xml: None)  # calamine on the file as it is
     assert grids(path) == moved
 
 
-@pytest.mark.parametrize("path", [p for p in ZIPS if readable(p)], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", READABLE_ZIPS, ids=lambda p: p.name)
 def test_zipfile_fallback_reads_the_same(path, monkeypatch):
     by_hand = grids(path)
     monkeypatch.setattr(reader.ZipView, "parse", classmethod(lambda cls, raw: None))
