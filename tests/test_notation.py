@@ -178,6 +178,8 @@ def test_value_after_a_definition():
     ("292%", "≥92%"),      # D17: OCR read ≥ as 2, and 292% is no rate
     ("2100%", "≥100%"),
     ("至少2个以上", "至少2个"),
+    ("=0以上", "0以上"),    # "=" gives no direction: 以上 does, so it is the operator kept
+    ("＝100%以下", "100%以下"),
     ("不少于 286 项", "不少于286项"),
 ])
 def test_not_normalised_values_get_notes(written, normalised):
@@ -186,6 +188,16 @@ def test_not_normalised_values_get_notes(written, normalised):
     assert pv.text == normalised
     assert pv.notes, "a rewritten value must say why (not-normalised findings quote these notes)"
     assert normalise_text(written) == normalised
+
+
+@pytest.mark.parametrize("written", ["=0以上", "=5以下", "≥90%以上", "至少2个以上", "不少于3个以上", "等于1次以上"])
+def test_a_doubled_operator_keeps_the_direction_it_gave(written):
+    """Of two operators, the normalised text keeps the one the direction came from, so that it
+    reads back with the same direction (hypothesis found "=0以上" normalised to "=0", read as =)."""
+    pv = parse_value(written)
+    again = parse_value(pv.text)
+    assert pv.direction in (GE, LE)
+    assert (again.direction, again.number, again.text) == (pv.direction, pv.number, pv.text)
 
 
 @pytest.mark.parametrize("written", ["≥95%", "100%（26家）", "不少于19.44万批次", "每年12月底前", "A级", "≥92%",

@@ -762,12 +762,14 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
     # -- operator before the number (possibly with words between: "达到每年4份/千人")
     pre_dir: Direction | None = None
     pre_op = ""
+    pre_span = (0, 0)  # where pre_op stands in ``s``
     context_parts: list[str] = []
     negative = False
     if pre in _OPS:
         # The whole prefix is an operator ("不少于", "≥"): the last _OP_RE match below would be all of it.
         pre_op = pre
         pre_dir = _OPS[pre]
+        pre_span = (0, len(pre))
     elif pre:
         op_match = None
         for m in _OP_RE.finditer(pre):
@@ -779,6 +781,7 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
             if len(mid) <= 8 and (mid == "" or op_match.group() not in _ADJACENT_ONLY):
                 pre_op = op_match.group()
                 pre_dir = _OPS[pre_op]
+                pre_span = op_match.span()
                 if pre[:op_match.start()]:
                     context_parts.append(pre[:op_match.start()])
                 if mid:
@@ -888,8 +891,12 @@ def _parse_quantity(s: str, nospace: str, raw: str, notes: list[str], spaced: bo
         elif pre_dir.sense == post_dir.sense or pre_dir is Direction.EQ:
             if pre_op in _STRONG_OPS:
                 notes.append(f"运算符重复（“{pre_op}”与“{post_op}”），保留一个即可")
-                if editable:
-                    nospace = nospace[:post_span[0]] + nospace[post_span[1]:]
+                # Keep the operator that gives the direction, so that the normalised text reads
+                # back the same: "≥90%以上" → "≥90%", but "=0以上" → "0以上" (≥). An "=" after
+                # other text ("==0以上") stays: without it, that text could read otherwise.
+                drop = post_span if pre_dir is not Direction.EQ else pre_span if pre_span[0] == 0 else None
+                if editable and drop is not None:
+                    nospace = nospace[:drop[0]] + nospace[drop[1]:]
             direction = pre_dir if pre_dir is not Direction.EQ else post_dir
         else:
             return _pv(ValueKind.UNKNOWN, text=nospace, raw=raw,
