@@ -25,6 +25,12 @@ MAX_RATIO = 1000
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 READABLE_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls")
 
+# What reading a damaged part can raise: zipfile's own error, a bad deflate stream, a truncated
+# member, a compression method or zip version it does not know (NotImplementedError), an
+# encrypted member (RuntimeError), a mangled header field (ValueError).
+PART_ERRORS = (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError,
+               ValueError)
+
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?t="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
 
 
@@ -126,7 +132,7 @@ class Archive:
         if self._zf is None:
             try:
                 self._zf = zipfile.ZipFile(io.BytesIO(self.raw))
-            except zipfile.BadZipFile:
+            except (zipfile.BadZipFile, *PART_ERRORS):  # a damaged directory can raise any of these
                 raise WorkbookError(self.path, "文件已损坏（不是完整的 zip/xlsx 包）/ corrupt or truncated xlsx (bad zip)") from None
         return self._zf
 
@@ -169,7 +175,7 @@ def _check_package(path: Path, archive: Archive) -> dict[str, str]:
     try:
         wb_xml = archive.read("xl/workbook.xml")
         rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+    except PART_ERRORS as exc:
         raise WorkbookError(path, f"文件已损坏 / corrupt xlsx: {exc}") from None
     targets = dict(re.findall(rb'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
     targets.update({k: v for v, k in re.findall(rb'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
@@ -180,9 +186,13 @@ def _check_package(path: Path, archive: Archive) -> dict[str, str]:
         rid = re.search(rb'r:id="([^"]*)"', attrs) or re.search(rb'\bid="([^"]*)"', attrs)
         if not name or not rid or rid.group(1) not in targets:
             continue
-        target = targets[rid.group(1)].decode()
-        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        parts[_unescape(name.group(1).decode("utf-8"))] = target
+        try:
+            target = targets[rid.group(1)].decode("utf-8")
+            sheet = _unescape(name.group(1).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise WorkbookError(path, "文件已损坏（工作簿部件中的工作表名称或路径不是有效的 UTF-8）"
+                                      " / corrupt xlsx: a sheet name or path in the workbook part is not UTF-8") from None
+        parts[sheet] = target.lstrip("/") if target.startswith("/") else "xl/" + target
     return parts
 
 
@@ -220,7 +230,7 @@ def read_workbook(path: Path | str) -> WorkbookData:
     for part in set(parts.values()):
         try:
             xmls[part] = archive.read(part)
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        except PART_ERRORS as exc:
             xmls[part] = exc
     n_bands = {part: bands.band_count(len(xml)) for part, xml in xmls.items() if isinstance(xml, bytes)}
     banded = {part for part, n in n_bands.items() if n > 1}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .errors import WorkbookError
 from .package import (CT_WORKSHEET, NS_MAIN, NS_R, REL_CALC_CHAIN, REL_WORKSHEET, Package)
 
 _M = f"{{{NS_MAIN}}}"
@@ -45,6 +46,11 @@ class WorkbookPatch:
         self.pkg = pkg
         self.part = pkg.workbook_part()
         self.root = pkg.xml(self.part)
+        if self.root.find(_M + "sheets") is None:
+            # Readers that look for <sheet> elements anywhere may still read such a file; a copy
+            # of it cannot be written, and Excel would not open it either.
+            raise WorkbookError(pkg.path, f"工作簿部件 {self.part} 缺少工作表列表（<sheets>），文件已损坏 "
+                                          "/ corrupt workbook part: no <sheets> list")
 
     def _save(self) -> None:
         self.pkg.set_xml(self.part, self.root)

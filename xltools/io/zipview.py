@@ -73,7 +73,10 @@ class ZipView:
                     or 0xFFFFFFFF in (csize, usize, local):
                 return None
             raw_name = raw[pos + _CENTRAL.size:pos + _CENTRAL.size + name_len]
-            name = raw_name.decode("utf-8" if flags & _UTF8_NAMES else "cp437")
+            try:
+                name = raw_name.decode("utf-8" if flags & _UTF8_NAMES else "cp437")
+            except UnicodeDecodeError:
+                return None  # a name flagged UTF-8 that is not: zipfile says what is wrong
             if name in entries:
                 return None  # zipfile lets the last one win; leave that to it
             entries[name] = Entry(name, flags, method, crc, csize, usize, local, raw[pos:end])
@@ -91,7 +94,7 @@ class ZipView:
         """
         e = self.entries[name]
         raw = self.raw
-        if raw[e.local_offset:e.local_offset + 4] != _LOCAL_SIG:
+        if raw[e.local_offset:e.local_offset + 4] != _LOCAL_SIG or e.local_offset + _LOCAL.size > len(raw):
             raise ZipViewError(f"{name}: no local header")
         *_, name_len, extra_len = _LOCAL.unpack_from(raw, e.local_offset)
         start = e.local_offset + _LOCAL.size + name_len + extra_len

@@ -1,0 +1,168 @@
+"""Damaged packages, of the kinds a fuzzer found: each gives a one-line error naming the file,
+never an exception or an "internal error", and the input is left as it was.
+
+The crafted cases below each raised before (UnicodeDecodeError from a sheet name or a part name
+that is not UTF-8, NotImplementedError from zipfile on an unknown zip version, lxml's TypeError
+when an annotated copy was written from a workbook part whose namespace is mangled). The seeded
+mutations at the end keep looking for more, the same ones on every run.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import struct
+import warnings
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from xltools.cli import main
+from xltools.engine import validate_path
+from xltools.io.reader import read_workbook
+from xltools.io.errors import WorkbookError
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((ROOT / "samples").glob("*.xlsx"))
+WITH_FINDINGS = ROOT / "samples" / "seed003-shaoguan-unit-selfeval.xlsx"
+CENTRAL_SIG = b"PK\x01\x02"
+
+
+def rezip(raw: bytes, change) -> bytes:
+    """The package ``raw`` with each part's bytes passed through ``change(name, data)``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            zout.writestr(name, change(name, zin.read(name)))
+    return out.getvalue()
+
+
+def sheet_name_not_utf8() -> bytes:
+    def change(name, data):
+        if name != "xl/workbook.xml":
+            return data
+        start = data.index(b'<sheet name="') + len(b'<sheet name="')
+        return data[:start] + b"\xff\xfe" + data[data.index(b'"', start):]
+    return rezip(WITH_FINDINGS.read_bytes(), change)
+
+
+def unknown_zip_version() -> bytes:
+    # Every central record asks for zip version 25.5; a part stored twice sends the reader to
+    # zipfile (the hand-read view leaves duplicates to it), which refuses the version.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate it is asked to write
+        buffer = io.BytesIO(WITH_FINDINGS.read_bytes())
+        with zipfile.ZipFile(buffer, "a") as z:
+            z.writestr("docProps/app.xml", b"<Properties/>")
+        raw = bytearray(buffer.getvalue())
+    at = raw.find(CENTRAL_SIG)
+    while at >= 0:
+        struct.pack_into("<H", raw, at + 6, 255)
+        at = raw.find(CENTRAL_SIG, at + 4)
+    return bytes(raw)
+
+
+def part_name_flagged_utf8_but_not() -> bytes:
+    raw = bytearray(WITH_FINDINGS.read_bytes())
+    name = b"docProps/app.xml"
+    assert raw.count(name) == 2  # its local and its central header
+    raw[:] = raw.replace(name, b"docProps/\xffpp.xml")
+    central = raw.rindex(b"docProps/\xffpp.xml") - 46
+    assert raw[central:central + 4] == CENTRAL_SIG
+    flags = struct.unpack_from("<H", raw, central + 8)[0]
+    struct.pack_into("<H", raw, central + 8, flags | 0x800)
+    return bytes(raw)
+
+
+def workbook_namespace_mangled() -> bytes:
+    # Readers that look for <sheet> by its local name still read this file (and find the
+    # sample's defects); a copy of it with notes cannot be written.
+    main_ns = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    return rezip(WITH_FINDINGS.read_bytes(), lambda name, data: data.replace(main_ns, b"http://0chemas.example/main", 1)
+                 if name == "xl/workbook.xml" else data)
+
+
+DAMAGED = {
+    "sheet-name-not-utf8": (sheet_name_not_utf8, "UTF-8"),
+    "unknown-zip-version": (unknown_zip_version, "损坏"),
+    "part-name-not-utf8": (part_name_flagged_utf8_but_not, "损坏"),
+}
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_a_damaged_package_is_refused_with_one_line_naming_the_file(case, tmp_path):
+    make, says = DAMAGED[case]
+    path = tmp_path / f"{case}.xlsx"
+    path.write_bytes(make())
+    before = sha(path)
+    with pytest.raises(WorkbookError) as refused:
+        read_workbook(path)
+    message = str(refused.value)
+    assert message.startswith(str(path)) and says in message and "\n" not in message
+    report = validate_path(path)
+    assert report.error == message and report.forms == []
+    result = CliRunner().invoke(main, ["validate", "--format", "json", str(path)])
+    assert result.exit_code == 3 and "内部错误" not in result.output, result.output
+    assert sha(path) == before
+
+
+def test_a_copy_that_cannot_be_written_is_said_so_and_the_report_stands(tmp_path):
+    path = tmp_path / "mangled.xlsx"
+    path.write_bytes(workbook_namespace_mangled())
+    before = sha(path)
+    assert validate_path(path).findings, "the reader should still read the forms (the case needs findings)"
+    out = tmp_path / "annotated"
+    result = CliRunner().invoke(main, ["validate", "-j", "1", "--annotate", str(out), str(path)])
+    assert result.exit_code == 3 and "内部错误" not in result.output
+    assert f"{path}: 工作簿部件 xl/workbook.xml 缺少工作表列表" in result.output
+    assert not (out / path.name).exists()
+    result = CliRunner().invoke(main, ["fill", str(path), "-o", str(tmp_path / "filled.xlsx")])
+    assert result.exit_code == 3 and "内部错误" not in result.output and "<sheets>" in result.output
+    assert not (tmp_path / "filled.xlsx").exists()
+    assert sha(path) == before
+
+
+def mutated(rng: random.Random, raw: bytes) -> bytes:
+    """One random damage: bytes flipped, the file cut short, or a part's XML cut or spliced."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        out = bytearray(raw)
+        for _ in range(rng.randint(1, 20)):
+            out[rng.randrange(len(out))] = rng.randrange(256)
+        return bytes(out)
+    if kind == 1:
+        return raw[:rng.randrange(len(raw))]
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        victim = rng.choice([n for n in z.namelist() if n.endswith((".xml", ".rels"))])
+
+    def change(name, data):
+        if name != victim or not data:
+            return data
+        at = rng.randrange(len(data))
+        if kind == 2:
+            return data[:at] + data[at + rng.randrange(200):]
+        splice = rng.choice([b'<c r="A1" t="e"><v>#REF!</v></c>', b'<row r="0">', b"&#0;", b"\xff\xfe",
+                             b'<mergeCell ref="A1:XFD1048576"/>', b'<c r="B2" t="s"><v>999999</v></c>'])
+        return data[:at] + splice + data[at:]
+    return rezip(raw, change)
+
+
+def test_seeded_mutations_of_the_samples_never_raise(tmp_path):
+    rng = random.Random(20261122)
+    refused = 0
+    for i in range(120):
+        raw = mutated(rng, rng.choice(SAMPLES).read_bytes())
+        path = tmp_path / f"m{i}.xlsx"
+        path.write_bytes(raw)
+        report = validate_path(path)  # must not raise
+        if report.error is not None:
+            refused += 1
+            assert report.error.startswith(str(path)) and "\n" not in report.error
+        assert path.read_bytes() == raw
+    assert 0 < refused < 120  # some damage is refused, some is read past
