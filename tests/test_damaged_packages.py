@@ -1,16 +1,18 @@
-"""Damaged packages, of the kinds a fuzzer found: each gives a one-line error naming the file,
-never an exception or an "internal error", and the input is left as it was.
+"""Damaged workbooks and templates, of the kinds a fuzzer found: each gives a one-line error
+naming the file, never an exception or an "internal error", and the input is left as it was.
 
-The crafted cases below each raised before (UnicodeDecodeError from a sheet name or a part name
+The crafted cases below each raised before: UnicodeDecodeError from a sheet name or a part name
 that is not UTF-8, NotImplementedError from zipfile on an unknown zip version, lxml's TypeError
-when an annotated copy was written from a workbook part whose namespace is mangled). The seeded
-mutations at the end keep looking for more, the same ones on every run.
+when an annotated copy was written from a workbook part whose namespace is mangled, and, in a
+template, lxml's XMLSyntaxError, zlib's error and IndexError. The seeded mutations keep looking
+for more, the same ones on every run.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import random
+import re
 import struct
 import warnings
 import zipfile
@@ -166,3 +168,64 @@ def test_seeded_mutations_of_the_samples_never_raise(tmp_path):
             assert report.error.startswith(str(path)) and "\n" not in report.error
         assert path.read_bytes() == raw
     assert 0 < refused < 120  # some damage is refused, some is read past
+
+
+# --- damaged templates (build --template) ------------------------------------------------------
+
+TEMPLATES = sorted((ROOT / "templates").glob("*.xlsx"))
+PROJECT_TARGET = ROOT / "templates" / "project-target.xlsx"
+
+
+def broken_deflate(raw: bytes, part: str) -> bytes:
+    """``raw`` with the compressed bytes of ``part`` garbled (its deflate stream no longer inflates)."""
+    out = bytearray(raw)
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        info = z.getinfo(part)
+    name_len, extra_len = struct.unpack_from("<HH", out, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    out[start:start + 16] = b"\xff" * 16
+    return bytes(out)
+
+
+DAMAGED_TEMPLATES = {
+    "styles-not-xml": (lambda raw: rezip(raw, lambda n, d: d[:len(d) // 2] if n == "xl/styles.xml" else d),
+                       "的部件 xl/styles.xml 不是合法的 XML"),
+    "shared-string-missing": (lambda raw: rezip(raw, lambda n, d: re.sub(rb"<si>.*</si>", b"", d, flags=re.S)
+                                                if n == "xl/sharedStrings.xml" else d),
+                              "引用的共享字符串"),
+    "deflate-broken": (lambda raw: broken_deflate(raw, "xl/workbook.xml"), "的部件 xl/workbook.xml 已损坏"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_TEMPLATES))
+def test_a_damaged_template_is_refused_by_name(case, tmp_path):
+    from xltools.templating.compiler import compile_template
+    from xltools.templating.placeholders import TemplateError
+    make, says = DAMAGED_TEMPLATES[case]
+    template = tmp_path / f"{case}.xlsx"
+    template.write_bytes(make(PROJECT_TARGET.read_bytes()))
+    with pytest.raises(TemplateError) as refused:
+        compile_template(template, kind="project-target")
+    assert f"模板“{template.name}”" in str(refused.value) and says in str(refused.value)
+    out = tmp_path / "forms"
+    result = CliRunner().invoke(main, ["build", str(ROOT / "samples" / "master.xlsx"), "-o", str(out), "-q",
+                                       "--kind", "project-target", "--template", str(template)])
+    assert result.exit_code == 3 and "内部错误" not in result.output and template.name in result.output
+    assert not out.exists()
+
+
+def test_seeded_mutations_of_the_templates_raise_only_template_errors(tmp_path):
+    from xltools.templating.compiler import compile_template
+    from xltools.templating.placeholders import TemplateError
+    rng = random.Random(1122)
+    refused = 0
+    for i in range(80):
+        source = rng.choice(TEMPLATES)
+        template = tmp_path / f"t{i}.xlsx"
+        template.write_bytes(mutated(rng, source.read_bytes()))
+        try:
+            compile_template(template, kind=source.stem)
+        except TemplateError as exc:
+            refused += 1
+            assert template.name in str(exc)
+    assert 0 < refused < 80

@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -274,11 +275,54 @@ def compile_template(path: str | Path, *, kind: str | None = None) -> CompiledTe
     """
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as z:
-            files = {n: z.read(n) for n in z.namelist() if not n.endswith("/")}
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise TemplateError(f"模板“{path.name}”不是有效的 xlsx 文件：{exc}") from exc
-    return _compile(files, str(path), kind)
+        archive = zipfile.ZipFile(path)
+    except (*_DAMAGED_PART, ValueError) as exc:  # a mangled directory can raise ValueError too
+        raise TemplateError(f"模板“{path.name}”不是有效的 xlsx 文件：{exc}") from None
+    files = {}
+    with archive:
+        for name in archive.namelist():
+            if name.endswith("/"):
+                continue
+            try:
+                files[name] = archive.read(name)
+            except _DAMAGED_PART as exc:
+                raise TemplateError(f"模板“{path.name}”的部件 {name} 已损坏：{exc}") from None
+    try:
+        return _compile(files, str(path), kind)
+    except TemplateError:
+        raise
+    except (etree.XMLSyntaxError, UnicodeDecodeError) as exc:
+        # Said here, on the failure path only, rather than by parsing every part twice.
+        raise TemplateError(f"模板“{path.name}”的部件 {_first_malformed(files)} 不是合法的 XML：{exc}") from None
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        # Well-formed XML that no spreadsheet writer produces (a row without its number, a style
+        # or shared formula that is not there): the template is damaged, and is named as such.
+        raise TemplateError(f"模板“{path.name}”的内容不完整或已损坏，无法编译（{type(exc).__name__}: {exc}）"
+                            "，请在 Excel 中打开并另存后再试") from None
+
+
+def _shared_string(sst: list[str], index: str | None, where: str) -> str:
+    try:
+        return sst[int(index or "")]
+    except (ValueError, IndexError):
+        raise TemplateError(f"{where} 引用的共享字符串 {index!r} 不存在（文件已损坏）") from None
+
+
+# What reading one part of a damaged zip can raise: zipfile's own error, a bad deflate stream,
+# a truncated member, a method or zip version it does not know, an encrypted member.
+_DAMAGED_PART = (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError)
+
+
+def _first_malformed(files: dict[str, bytes]) -> str:
+    """The first XML part (by name) that is not well-formed UTF-8 XML, or "?" if all are."""
+    for name in sorted(files):
+        if name.endswith((".xml", ".rels")):
+            try:
+                etree.fromstring(files[name])
+                files[name].decode("utf-8")
+            except (etree.XMLSyntaxError, UnicodeDecodeError):
+                return name
+    return "?"
 
 
 def _compile(files: dict[str, bytes], source: str, kind: str | None) -> CompiledTemplate:
@@ -445,7 +489,7 @@ def _compile_sheet(xml: bytes, sheet: str, sst: list[str], looks: list[st.CellLo
             is_el = c_el.find(f"{{{M}}}is")
             value_text = None
             if t == "s" and v_el is not None:
-                value_text = sst[int(v_el.text)]
+                value_text = _shared_string(sst, v_el.text, where)
             elif t == "inlineStr" and is_el is not None:
                 value_text = "".join(x.text or "" for x in is_el.iter(f"{{{M}}}t"))
             elif t == "str" and f_el is None and v_el is not None:
