@@ -7,6 +7,9 @@ import unicodedata
 from decimal import Context, Decimal, ROUND_HALF_UP, InvalidOperation
 
 _SIGNIFICANT_15 = Context(prec=15, rounding=ROUND_HALF_UP)
+# Wide enough for any float to any place: quantizing 1e308 to 0.01 needs 311 digits, which the
+# default context (28) refuses with InvalidOperation.
+_WIDE = Context(prec=400, rounding=ROUND_HALF_UP)
 
 _NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
 
@@ -28,7 +31,8 @@ def excel_round(x: float, digits: int = 0) -> float:
     d = _SIGNIFICANT_15.plus(d)  # half-up at the 15th digit too, as LibreOffice does
     q = Decimal(1).scaleb(-digits)
     sign = -1 if d < 0 else 1
-    return sign * float(abs(d).quantize(q, rounding=ROUND_HALF_UP))
+    rounded = sign * float(abs(d).quantize(q, rounding=ROUND_HALF_UP, context=_WIDE))
+    return rounded if math.isfinite(rounded) else x  # 15 digits of the largest floats overflow
 
 
 def fold_width(text: str) -> str:

@@ -25,7 +25,8 @@ _WEIGHT_NOTE = re.compile(r"\s+|[(（]\s*\d+(\.\d+)?\s*分\s*[)）]")
 
 def _fmt(x: float) -> str:
     r = excel_round(x, 2)
-    return str(int(r)) if r == int(r) else f"{r:g}"
+    # Whole numbers as integers ("100", not "100.0"), up to where Excel shows every digit.
+    return str(int(r)) if r == int(r) and abs(r) < 1e15 else f"{r:g}"
 
 
 @lru_cache(maxsize=4096)
