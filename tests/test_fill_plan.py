@@ -128,6 +128,15 @@ def test_indicator_scores_total_and_grade_are_filled():
     assert at(edits, form.grade.row, 7).value == grade(total)
 
 
+def test_a_total_past_the_largest_number_is_not_written():
+    # Two fuzzed scores of 1e308 made the total's fsum raise OverflowError; their sum is now
+    # infinite, which no cell can hold (Excel shows #NUM!): the total is left alone.
+    rows = [(f"指标{i}", "≥1", 1, 10, 1e308, None) for i in range(2)]
+    form = project_form(rows, totals=True)
+    # The scores are printed (and not overwritten); the total and the grade are not computable.
+    assert plan_fill(form, DEFAULT) == []
+
+
 def test_overwrite_respects_tolerance_and_qualitative_bands():
     rows = [("全县参合人数", 8755, 8676, 15, 14.9, None),     # within ±0.05 of 14.86: kept
             ("参保人数", 8755, 8676, 15, 13, None),           # 稷山 printed 13: corrected

@@ -82,6 +82,14 @@ def test_an_absurd_weight_is_reported_not_raised():
     assert len(found) == 1 and "1e+308" in found[0].message and found[0].expected == "100"
 
 
+def test_weights_past_the_largest_number_are_reported_as_excel_shows_them():
+    # Two weights of 1e308 made fsum raise OverflowError ("intermediate overflow in fsum").
+    rows = [list(row) for row in BALANCED]
+    rows[0][4] = rows[1][4] = 1e308
+    found = [f for f in findings(form_of(rows, execution=(10, 10))) if f.code == "weights-sum"]
+    assert len(found) == 1 and "#NUM!" in found[0].message
+
+
 def test_jishan_score_mismatch_and_reason():
     # 稷山 2020: 8755 → 8676 with 分值 15 printed 13 (rule: 14.86); "95% 95% 30 27" (achieved, 27/30)
     rows = [("产出指标", "全县参合人数", 8755, 8676, 15, 13, "无"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .edits import CellEdit
 from .form import Cell, CellError, Form, FundRow, IndicatorRow
-from .numbers import excel_round, to_number
+from .numbers import exact_sum, excel_round, to_number
 from .taxonomy import is_category_name
 from .scoring import (Comparison, Score, compare_values, execution_rate, grade_of_text, rate_score,
                       score_comparison)
@@ -146,7 +146,7 @@ def analyse_funds(form: Form) -> FundAnalysis:
             numbered = [c for c in cells if to_number(c.value) is not None]
             if not numbered:
                 continue
-            s = math.fsum(to_number(c.value) for c in numbered)
+            s = exact_sum(to_number(c.value) for c in numbered)
             fa.sums[(total.row, name)] = (s, numbered)
             printed = fa.amounts.get((total.row, name))
             if printed is None or abs(printed - s) > AMOUNT_TOLERANCE:
@@ -228,7 +228,7 @@ def score_parts(form: Form, fa: FundAnalysis | None = None) -> list[Cell]:
 
 
 def _literal(x: float) -> str:
-    if x == int(x) and abs(x) < 1e15:
+    if abs(x) < 1e15 and x == int(x):
         return str(int(x))
     r = repr(float(x))
     return r.upper() if "e" in r else r
@@ -367,6 +367,8 @@ def plan_fill(form: Form, settings, *, overwrite: bool = False, formulas: bool =
         return overwrite and (cell.is_error or _is_wrong(cell.value, right, tolerance))
 
     def emit(cell: Cell, value, formula: str | None, fmt: str | None, reason: str) -> None:
+        if type(value) is float and not math.isfinite(value):
+            return  # a sum past the largest number: Excel would show #NUM!, and a cell cannot hold it
         book.planned[(cell.row, cell.col)] = value  # full precision: later formulas compute from it
         edits.append(CellEdit(form.sheet, cell.row, cell.col, _cached(value), formula if formulas else None, fmt,
                               reason))
@@ -430,7 +432,10 @@ def plan_fill(form: Form, settings, *, overwrite: bool = False, formulas: bool =
         values = [book.value(c) for c in parts]
         nums = [n for n in map(to_number, values) if n is not None]
         if nums and not any(isinstance(v, CellError) for v in values):  # SUM over an error is an error
-            total_value = excel_round(math.fsum(nums), 2)
+            total_value = excel_round(exact_sum(nums), 2)
+        if total_value is not None and not math.isfinite(total_value):
+            total_value = None  # a sum past the largest number (Excel: #NUM!): nothing to write or grade
+        if total_value is not None:
             cell = form.total_score
             if wanted(cell, total_value, tol):
                 emit(cell, total_value, f"ROUND(SUM({book.sum_terms(parts)}),2)", None, "总分=各项得分之和")

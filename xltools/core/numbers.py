@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from decimal import Context, Decimal, ROUND_HALF_UP, InvalidOperation
 
 _SIGNIFICANT_15 = Context(prec=15, rounding=ROUND_HALF_UP)
@@ -33,6 +34,20 @@ def excel_round(x: float, digits: int = 0) -> float:
     sign = -1 if d < 0 else 1
     rounded = sign * float(abs(d).quantize(q, rounding=ROUND_HALF_UP, context=_WIDE))
     return rounded if math.isfinite(rounded) else x  # 15 digits of the largest floats overflow
+
+
+def exact_sum(values: Iterable[float]) -> float:
+    """``math.fsum`` of ``values``, which never raises.
+
+    fsum raises OverflowError once a partial sum passes the largest float (two weights of 1e308)
+    and ValueError on inf − inf; such a total is then the plain sum (±inf or nan), which no
+    printed value equals and which nothing writes into a cell.
+    """
+    values = list(values)
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        return sum(values, 0.0)
 
 
 def fold_width(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from functools import lru_cache
 
 from .notation import Direction, ParsedValue, ValueKind, parse_direction_word, parse_value, unit_class, unit_key
-from .numbers import excel_round, fold_width, to_number
+from .numbers import exact_sum, excel_round, fold_width, to_number
 
 __all__ = [
     "Score", "Comparison", "execution_rate", "execution_score", "indicator_score", "compare_values",
@@ -394,7 +394,7 @@ def score_comparison(cmp: Comparison, weight, *, reverse_rule: str = "ratio") ->
 def total_score(parts) -> float:
     """ROUND(SUM(parts), 2), skipping parts that are not numbers."""
     nums = [x for x in (to_number(p) for p in parts) if x is not None]
-    return round2(math.fsum(nums)) if nums else 0.0
+    return round2(exact_sum(nums)) if nums else 0.0
 
 
 def grade(total: float) -> str:

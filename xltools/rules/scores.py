@@ -9,7 +9,7 @@ from ..core.fill import ScoredIndicator, analyse_funds, is_dash, score_parts, sc
 from ..core.findings import Finding
 from ..core.form import Cell, CellError, Form, IndicatorRow
 from ..core.notation import ValueKind
-from ..core.numbers import excel_round, to_number
+from ..core.numbers import exact_sum, excel_round, to_number
 from ..core.scoring import grade, grade_of_text
 from ..core.taxonomy import normalise_level1
 from .context import Context
@@ -25,6 +25,8 @@ _WEIGHT_NOTE = re.compile(r"\s+|[(（]\s*\d+(\.\d+)?\s*分\s*[)）]")
 
 def _fmt(x: float) -> str:
     r = excel_round(x, 2)
+    if not math.isfinite(r):
+        return "#NUM!"  # a sum past the largest number, as Excel shows it
     # Whole numbers as integers ("100", not "100.0"), up to where Excel shows every digit.
     return str(int(r)) if r == int(r) and abs(r) < 1e15 else f"{r:g}"
 
@@ -175,8 +177,8 @@ def _weights(form: Form, rows: list[IndicatorRow], weights: list[float | None], 
         per_level1[key] = per_level1.get(key, 0.0) + w
     if not cells:
         return
-    execution = math.fsum(w for w, _ in fa.weights.values()) if fa is not None and fa.weights else None
-    indicators = math.fsum(per_level1.values())
+    execution = exact_sum(w for w, _ in fa.weights.values()) if fa is not None and fa.weights else None
+    indicators = exact_sum(per_level1.values())
     tpl = ctx.settings.template
     total = (execution or 0.0) + indicators
     tol = ctx.settings.tolerance
@@ -215,7 +217,7 @@ def _total(form: Form, fa, ctx: Context, out: list[Finding]) -> None:
     total = None
     printed = _number(cell)
     if parts:
-        total = excel_round(math.fsum(parts), 2)
+        total = excel_round(exact_sum(parts), 2)
         if printed is not None and abs(printed - total) > ctx.settings.tolerance + 1e-9:
             out.append(ctx.finding("total-score-mismatch", cell, expected=_fmt(total), printed=cell.text))
     score = printed if printed is not None else total
