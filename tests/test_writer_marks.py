@@ -307,3 +307,56 @@ def test_clear_marks_left_by_the_excel_add_in(tmp_path):
     assert got["表"]["B2"].fill.fill_type is None
     assert got["表"]["A1"].comment is None
     assert check_package(cleared) == []
+
+
+@pytest.mark.parametrize("users_order", [("A1", "C3", "E9"), ("E9", "A1", "C3")])
+def test_new_notes_go_before_the_first_note_on_a_later_cell(tmp_path, users_order):
+    """In cell order when the user's notes are (the common case, found by bisection since a
+    sheet may get thousands of notes), and before the first later one in the list when not."""
+    import io
+    import zipfile
+
+    from openpyxl.comments import Comment
+    from xltools.io.sheet_patch import parse_ref
+
+    src = tmp_path / "notes.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表"
+    for ref in users_order:
+        ws[ref] = "值"
+        ws[ref].comment = Comment(f"用户批注{ref}", "李四")
+    for ref in ("B2", "D4", "A5", "F12"):
+        ws[ref] = "值"
+    wb.save(src)
+    # Put the user's notes in the order asked (openpyxl writes them in cell order).
+    raw = io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name.startswith("xl/comments"):
+                root = etree.fromstring(data)
+                lst = root.find(f"{{{M}}}commentList")
+                notes = {c.get("ref"): c for c in lst}
+                for c in list(lst):
+                    lst.remove(c)
+                for ref in users_order:
+                    lst.append(notes[ref])
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            zout.writestr(name, data)
+    src.write_bytes(raw.getvalue())
+    added = ("D4", "B2", "F12", "A5")
+    findings = [Finding("cell-error", Severity.ERROR, "表", ref, parse_ref(ref)[0], f"消息{ref}") for ref in added]
+    out = tmp_path / "annotated.xlsx"
+    save_copy(src, out, findings=findings)
+
+    expected = list(users_order)  # each new note goes before the first note (in the list) on a later cell
+    for ref in added:  # annotate adds them in the findings' order
+        later = next((i for i, other in enumerate(expected) if parse_ref(other) > parse_ref(ref)), len(expected))
+        expected.insert(later, ref)
+    with zipfile.ZipFile(out) as z:
+        [part] = [n for n in z.namelist() if n.startswith("xl/comments")]
+        got = [c.get("ref") for c in etree.fromstring(z.read(part)).iter(f"{{{M}}}comment")]
+    assert got == expected
+    if users_order == tuple(sorted(users_order, key=parse_ref)):
+        assert got == sorted(got, key=parse_ref)

@@ -211,8 +211,9 @@ class _Book:
         groups: "OrderedDict[tuple[str, int, int], list[Finding]]" = OrderedDict()
         entries: dict[str, SheetEntry] = {}
         lines: list[ReportLine] = []
+        by_name: dict[str, SheetEntry | None] = {}  # each sheet looked up once, not once per finding
         for f in findings:
-            entry = self.entry(f.sheet)
+            entry = by_name[f.sheet] if f.sheet in by_name else by_name.setdefault(f.sheet, self.entry(f.sheet))
             try:
                 r, c = parse_ref(f.cell)
             except ValueError:
