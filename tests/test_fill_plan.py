@@ -177,6 +177,25 @@ def test_formulas_reference_number_cells_and_inline_notation():
     assert edits[(form.grade.row, 7)].formula == f'IF(G{total.row}>=90,"优",IF(G{total.row}>=80,"良",IF(G{total.row}>=60,"中","差")))'
 
 
+def test_a_long_forms_total_is_one_range_and_never_past_excels_limits():
+    # Every fifth row cannot be scored (是/否): its blank score cell used to end a run, so 400
+    # rows made 80 SUM arguments and 2,000 rows 334, past the 255 Excel allows in a function.
+    rows = [(f"指标{i}", "是/否" if i % 5 == 4 else "≥1", 1, 1, None, None) for i in range(2000)]
+    form = project_form(rows, totals=True)
+    edits = {(e.row, e.col): e for e in plan_fill(form, DEFAULT, formulas=True)}
+    total = edits[(form.total_score.row, 7)]
+    assert total.formula == f"ROUND(SUM(G21:G{20 + len(rows)}),2)"
+    assert total.value == sum(1 for i in range(2000) if i % 5 != 4)
+    # Numbers stored as text are literals, one argument each: past 255 the value alone is written.
+    for i, ind in enumerate(form.indicators):
+        ind.cells["score"] = Cell("1" if i % 2 else None, ind.row, 7)
+    edits = {(e.row, e.col): e for e in plan_fill(form, DEFAULT, formulas=True)}
+    total = edits[(form.total_score.row, 7)]
+    printed = sum(1 for i in range(2000) if i % 2)
+    computed = sum(1 for i in range(2000) if not i % 2 and i % 5 != 4)
+    assert total.formula is None and total.value == printed + computed
+
+
 def test_cell_errors_are_left_alone_unless_overwriting():
     from xltools.core.form import CellError
     form = seed003_form()

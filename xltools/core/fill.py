@@ -41,6 +41,12 @@ def _is_empty(cell: Cell | None) -> bool:
     return cell is None or cell.is_blank or is_dash(cell)
 
 
+# Excel's limits: a formula of at most 8,192 characters, a function of at most 255 arguments. A
+# formula past them makes Excel refuse the whole file ("We found a problem with some content").
+MAX_FORMULA_CHARS = 8192
+MAX_FUNCTION_ARGS = 255
+
+
 def _real_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -252,16 +258,23 @@ class _Book:
                 return cell.address if factor == 1.0 else f"({cell.address}*{_literal(factor)})"
         return _literal(value)
 
-    def sum_terms(self, cells: list[Cell]) -> str:
-        """SUM arguments: contiguous referenced cells as ranges, text numbers as literals."""
+    def sum_terms(self, cells: list[Cell]) -> str | None:
+        """SUM arguments: runs of cells directly below each other as ranges, numbers stored as
+        text as literals (SUM skips text in a range); None past Excel's 255 arguments.
+
+        A blank cell, or a text that is no number, adds 0 in a range as in the total worked out
+        here, so it stays in its run: a long form's scores then make one range, not one argument
+        per run between its unscored rows (2,000 rows made 334 arguments, which Excel refuses).
+        """
         refs: list[Cell] = []
         literals: list[str] = []
         for c in cells:
             v = self.value(c)
-            if _real_number(v):
+            number = None if _real_number(v) else to_number(v)
+            if number is None:
                 refs.append(c)
-            elif to_number(v) is not None:
-                literals.append(_literal(to_number(v)))
+            else:
+                literals.append(_literal(number))
         parts: list[str] = []
         i = 0  # runs of cells directly below each other, in the given order, become ranges
         while i < len(refs):
@@ -270,6 +283,8 @@ class _Book:
                 j += 1
             parts.append(refs[i].address if i == j else f"{refs[i].address}:{refs[j].address}")
             i = j + 1
+        if len(parts) + len(literals) > MAX_FUNCTION_ARGS:
+            return None
         return ",".join(parts + literals) or "0"
 
 
@@ -369,6 +384,8 @@ def plan_fill(form: Form, settings, *, overwrite: bool = False, formulas: bool =
     def emit(cell: Cell, value, formula: str | None, fmt: str | None, reason: str) -> None:
         if type(value) is float and not math.isfinite(value):
             return  # a sum past the largest number: Excel would show #NUM!, and a cell cannot hold it
+        if formula is not None and len(formula) > MAX_FORMULA_CHARS:
+            formula = None  # Excel refuses the file: the value alone is written
         book.planned[(cell.row, cell.col)] = value  # full precision: later formulas compute from it
         edits.append(CellEdit(form.sheet, cell.row, cell.col, _cached(value), formula if formulas else None, fmt,
                               reason))
@@ -381,7 +398,8 @@ def plan_fill(form: Form, settings, *, overwrite: bool = False, formulas: bool =
             cell = total.get(name)
             if hit is None or not wanted(cell, hit[0], AMOUNT_TOLERANCE):
                 continue
-            emit(cell, hit[0], f"SUM({book.sum_terms(hit[1])})", AMOUNT_FORMAT, "合计=其中各项之和")
+            terms = book.sum_terms(hit[1])
+            emit(cell, hit[0], terms and f"SUM({terms})", AMOUNT_FORMAT, "合计=其中各项之和")
     # 2. 执行率 per row, from the (corrected) amounts
     for f in form.funds:
         rate, cell = fa.rates.get(f.row), f.get("rate")
@@ -438,7 +456,8 @@ def plan_fill(form: Form, settings, *, overwrite: bool = False, formulas: bool =
         if total_value is not None:
             cell = form.total_score
             if wanted(cell, total_value, tol):
-                emit(cell, total_value, f"ROUND(SUM({book.sum_terms(parts)}),2)", None, "总分=各项得分之和")
+                terms = book.sum_terms(parts)
+                emit(cell, total_value, terms and f"ROUND(SUM({terms}),2)", None, "总分=各项得分之和")
             elif not _is_empty(cell) and to_number(cell.value) is not None:
                 total_value = to_number(cell.value)  # a printed total within tolerance stands
     if form.grade is not None and total_value is not None:
