@@ -116,7 +116,12 @@ def _formula_text(wb):
     c.data_type = "s"  # typed as text, as a person pasting it would get
 
 
+def _unknown_fund_source(wb):
+    wb["资金"].cell(2, _header_col(wb["资金"], "资金来源")).value = "财政拔款"  # a typo (拨 → 拔)
+
+
 @pytest.mark.parametrize("edit,code", [
+    (_unknown_fund_source, "master-bad-setting"),  # raised TypeError (a keyword clash) until fuzzing found it
     (_drop_sheet, "master-sheet-missing"),
     (_drop_column, "master-column-missing"),
     (_duplicate_code, "master-duplicate-code"),

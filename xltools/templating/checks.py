@@ -31,8 +31,10 @@ _IND_FIELDS = ("level1", "level2", "level3", "description", "period_target", "ta
                "direction", "basis", "actual", "weight", "reason")
 
 
-def _f(finding_code: str, table: Table, row: tuple, key: str, **fields) -> Finding:
-    return codes.make(finding_code, sheet=table.sheet, cell=table.cell(row, key), row=row[0], **fields)
+def _f(finding_code: str, table: Table, row: tuple, column_key: str, /, **fields) -> Finding:
+    """A finding at the cell of ``column_key`` in ``row``; ``fields`` fill the message (and may
+    hold a field called ``key``, as master-bad-setting's does)."""
+    return codes.make(finding_code, sheet=table.sheet, cell=table.cell(row, column_key), row=row[0], **fields)
 
 
 def settings_of(master: Master, year: int | None = None) -> tuple[dict, list[Finding]]:
