@@ -399,7 +399,7 @@ def plan_fill(form: Form, settings, *, overwrite: bool = False, formulas: bool =
             if hit is None or not wanted(cell, hit[0], AMOUNT_TOLERANCE):
                 continue
             terms = book.sum_terms(hit[1])
-            emit(cell, hit[0], terms and f"SUM({terms})", AMOUNT_FORMAT, "合计=其中各项之和")
+            emit(cell, hit[0], None if terms is None else f"SUM({terms})", AMOUNT_FORMAT, "合计=其中各项之和")
     # 2. 执行率 per row, from the (corrected) amounts
     for f in form.funds:
         rate, cell = fa.rates.get(f.row), f.get("rate")
@@ -457,7 +457,7 @@ def plan_fill(form: Form, settings, *, overwrite: bool = False, formulas: bool =
             cell = form.total_score
             if wanted(cell, total_value, tol):
                 terms = book.sum_terms(parts)
-                emit(cell, total_value, terms and f"ROUND(SUM({terms}),2)", None, "总分=各项得分之和")
+                emit(cell, total_value, None if terms is None else f"ROUND(SUM({terms}),2)", None, "总分=各项得分之和")
             elif not _is_empty(cell) and to_number(cell.value) is not None:
                 total_value = to_number(cell.value)  # a printed total within tolerance stands
     if form.grade is not None and total_value is not None:

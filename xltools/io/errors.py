@@ -1,7 +1,14 @@
 """WorkbookError: the one exception raised when a workbook cannot be read or written."""
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
+
+# What reading one member of a damaged zip can raise: zipfile's own error, a bad deflate stream
+# (zlib.error), a member cut short (EOFError), a compression method or zip version zipfile does
+# not know (NotImplementedError), an encrypted member (RuntimeError).
+DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 
 
 class WorkbookError(Exception):

@@ -12,13 +12,12 @@ import os
 import posixpath
 import tempfile
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
-from .errors import WorkbookError
+from .errors import DAMAGED_ZIP_ERRORS, WorkbookError
 
 MAX_PART_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
@@ -197,7 +196,7 @@ class Package:
                     size += len(chunk)
                     _check_sizes(self.path, info, size)
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        except DAMAGED_ZIP_ERRORS as exc:
             raise WorkbookError(self.path, f"部件 {name} 已损坏 / corrupt part: {exc}") from None
         return b"".join(chunks)
 
@@ -462,7 +461,7 @@ class Package:
                     size += len(chunk)
                     _check_sizes(self.path, info, size)
                     dst.write(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        except DAMAGED_ZIP_ERRORS as exc:
             raise WorkbookError(self.path, f"部件 {info.filename} 已损坏 / corrupt part: {exc}") from None
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from ..core.form import CellError, col_index
 from ..core.grid import Grid
 from . import bands
 from .calamine_parts import merges_first
-from .errors import WorkbookError
+from .errors import DAMAGED_ZIP_ERRORS, WorkbookError
 from .zipview import ZipView, ZipViewError, stored_zip
 
 # A sheet part that inflates past this is refused (zip bomb); real forms are a few MB at most.
@@ -25,11 +24,9 @@ MAX_RATIO = 1000
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 READABLE_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls")
 
-# What reading a damaged part can raise: zipfile's own error, a bad deflate stream, a truncated
-# member, a compression method or zip version it does not know (NotImplementedError), an
-# encrypted member (RuntimeError), a mangled header field (ValueError).
-PART_ERRORS = (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError,
-               ValueError)
+# What reading a part can raise: no such part (KeyError), a damaged zip (DAMAGED_ZIP_ERRORS),
+# a mangled header field or a name that is not UTF-8 (ValueError).
+PART_ERRORS = (KeyError, OSError, ValueError, *DAMAGED_ZIP_ERRORS)
 
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?t="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
 
@@ -132,7 +129,7 @@ class Archive:
         if self._zf is None:
             try:
                 self._zf = zipfile.ZipFile(io.BytesIO(self.raw))
-            except (zipfile.BadZipFile, *PART_ERRORS):  # a damaged directory can raise any of these
+            except PART_ERRORS:  # a damaged directory can raise any of these
                 raise WorkbookError(self.path, "文件已损坏（不是完整的 zip/xlsx 包）/ corrupt or truncated xlsx (bad zip)") from None
         return self._zf
 

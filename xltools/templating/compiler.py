@@ -12,7 +12,6 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -21,6 +20,7 @@ from lxml import etree
 from openpyxl.formula.translate import Translator
 
 from ..core.form import col_index, col_letter
+from ..io.errors import DAMAGED_ZIP_ERRORS
 from . import styles as st
 from .placeholders import Placeholder, TemplateError, find, only_placeholder, split_text
 from .refs import FormulaTemplate, split_sqref
@@ -308,9 +308,7 @@ def _shared_string(sst: list[str], index: str | None, where: str) -> str:
         raise TemplateError(f"{where} 引用的共享字符串 {index!r} 不存在（文件已损坏）") from None
 
 
-# What reading one part of a damaged zip can raise: zipfile's own error, a bad deflate stream,
-# a truncated member, a method or zip version it does not know, an encrypted member.
-_DAMAGED_PART = (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError)
+_DAMAGED_PART = (OSError, *DAMAGED_ZIP_ERRORS)
 
 
 def _first_malformed(files: dict[str, bytes]) -> str:
