@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 import random
 import re
+import resource
 import struct
+import subprocess
+import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -229,3 +234,101 @@ def test_seeded_mutations_of_the_templates_raise_only_template_errors(tmp_path):
             refused += 1
             assert template.name in str(exc)
     assert 0 < refused < 80
+
+
+# --- what python-calamine would abort on ------------------------------------------------------
+# A Rust allocation that fails aborts the process: no exception, no message. These run the CLI
+# in a child whose address space is capped, so that the old behaviour fails the test (exit -6)
+# rather than the machine.
+
+def run_capped(*args: str) -> subprocess.CompletedProcess:
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    return subprocess.run([sys.executable, "-m", "xltools.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), preexec_fn=cap, timeout=300)
+
+
+def stray_cell_far_away(path: Path, rows: int = 30, far: tuple[int, int] | None = (1048575, 16383)) -> Path:
+    import xlsxwriter
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("自评表")
+    ws.write_row(0, 0, ["一级指标", "二级指标", "三级指标", "指标值", "分值"])
+    for i in range(rows):
+        ws.write_row(1 + i, 0, ["产出指标", "数量指标", f"检查户数{i}", "≥10户", 2])
+    if far is not None:
+        ws.write(*far, " ")  # a space typed far away: an accident real sheets have
+    wb.close()
+    return path
+
+
+def test_a_stray_cell_far_away_is_refused_by_name_not_an_abort(tmp_path):
+    path = stray_cell_far_away(tmp_path / "stray.xlsx")
+    proc = run_capped("validate", "--format", "json", "-j", "1", str(path))
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-500:])
+    [f] = json.loads(proc.stdout)["files"]
+    assert f["error"].startswith(f"{path} [自评表!XFD1048576]") and "\n" not in f["error"]
+
+
+@pytest.mark.parametrize("rows,far,refused", [
+    (30, (1048575, 0), False),     # far down column A: a long thin block
+    (3000, (2999, 60), False),     # a wide but dense sheet: columns are only counted past 1,220 rows
+    (3000, (5, 16383), True),      # 3,000 rows reaching column XFD
+])
+def test_oversized_blocks_are_told_from_large_sheets(tmp_path, rows, far, refused):
+    from xltools.io.calamine_parts import oversized_block
+    path = stray_cell_far_away(tmp_path / "sheet.xlsx", rows, far)
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    assert (oversized_block(xml) is not None) == refused
+    if not refused:
+        assert validate_path(path).error is None
+
+
+def test_shared_string_counts_past_the_part_are_not_trusted(tmp_path):
+    path = tmp_path / "counts.xlsx"
+    counts = re.compile(rb'(count|uniqueCount)="\d+"')
+    path.write_bytes(rezip(WITH_FINDINGS.read_bytes(), lambda name, data: counts.sub(rb'\1="4000000000"', data)
+                           if name == "xl/sharedStrings.xml" else data))
+    proc = run_capped("validate", "--format", "json", "-j", "1", str(path))
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-500:])  # the sample's findings, as without the counts
+    ours = json.loads(proc.stdout)["files"][0]["forms"]
+    theirs = validate_path(WITH_FINDINGS).to_dict()["forms"]
+    assert ours == theirs
+
+
+def test_a_stray_cell_in_a_sheet_read_in_bands_is_refused_before_its_band_parses(tmp_path, monkeypatch):
+    from xltools.io import bands, reader
+    monkeypatch.setattr(bands, "BAND_MIN_BYTES", 0)  # every sheet is read in bands
+    looked_at = []
+    real = reader._refuse_oversized
+
+    def spy(path, sheet, xml, limit=reader.MAX_BLOCK_CELLS):
+        looked_at.append(limit)
+        real(path, sheet, xml, limit)
+
+    monkeypatch.setattr(reader, "_refuse_oversized", spy)
+    path = stray_cell_far_away(tmp_path / "stray.xlsx", rows=200)
+    with pytest.raises(WorkbookError) as refused:
+        read_workbook(path)
+    assert refused.value.sheet == "自评表" and refused.value.cell == "XFD1048576"
+    assert looked_at and all(limit < reader.MAX_BLOCK_CELLS for limit in looked_at)  # band by band
+
+
+def legacy_damaged() -> bytes:
+    """tests/data/bad/legacy.xls with 52 random bytes inserted at 1,901, as the fuzzer made it:
+    python-calamine then reserved 4 GB for a sector chain of the compound file, and aborted."""
+    raw = (ROOT / "tests" / "data" / "bad" / "legacy.xls").read_bytes()
+    inserted = bytes.fromhex("b0b4eb8902c44269da1cf6ba66d3f8b6d4b100a9ea0e755a5c2e8210242a08e7078f7f89385eb094"
+                             "23555182568b96e8a4fef23a")
+    return raw[:1901] + inserted + raw[1901:]
+
+
+def test_a_damaged_legacy_xls_is_refused_not_an_abort(tmp_path):
+    path = tmp_path / "damaged.xls"
+    path.write_bytes(legacy_damaged())
+    proc = run_capped("validate", "--format", "json", "-j", "1", str(path))
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-300:])
+    [f] = json.loads(proc.stdout)["files"]
+    assert f["error"].startswith(str(path)) and ".xls" in f["error"] and "\n" not in f["error"]
+    assert "backtrace" not in proc.stderr and "Traceback" not in proc.stderr
+    assert path.read_bytes() == legacy_damaged()

@@ -41,20 +41,30 @@ def band_count(xml_size: int) -> int:
     return max(1, min(2 * available_cores(), MAX_BANDS, xml_size // max(1, BAND_MIN_BYTES // 4)))
 
 
-def support_parts(archive, rels: bytes) -> dict[str, bytes]:
+def support_parts(archive, rels: bytes, known: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """The parts every band's package needs besides its sheet: the package skeleton, the
     workbook (sheet names, the 1904 date flag), the styles (which numbers are dates) and the
-    shared strings. ``archive`` is the reader's Archive (``names()`` and ``read(name)``)."""
+    shared strings. ``archive`` is the reader's Archive (``names()`` and ``read(name)``);
+    ``known`` holds parts already read, which are not read again."""
+    known = known or {}
     names = ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
+    names += rel_targets(rels, _SUPPORT_TYPES)
+    present = archive.names()
+    return {n: known[n] if n in known else archive.read(n) for n in names if n in present}
+
+
+def rel_targets(rels: bytes, type_suffixes: tuple[bytes, ...]) -> list[str]:
+    """The part names the workbook's relationships ``rels`` point at with a type ending in one of
+    ``type_suffixes`` (b"/sharedStrings", b"/styles"), in order."""
+    names = []
     for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
         tag = m.group(0)
         typ = re.search(rb'Type="([^"]*)"', tag)
         target = re.search(rb'Target="([^"]*)"', tag)
-        if typ and target and typ.group(1).endswith(_SUPPORT_TYPES):
-            t = target.group(1).decode()
+        if typ and target and typ.group(1).endswith(type_suffixes):
+            t = target.group(1).decode("utf-8", "replace")
             names.append(t.lstrip("/") if t.startswith("/") else "xl/" + t)
-    present = archive.names()
-    return {n: archive.read(n) for n in names if n in present}
+    return names
 
 
 def cut_bands(xml: bytes, n: int) -> list[bytes] | None:

@@ -6,7 +6,11 @@ Every failure becomes a WorkbookError with a one-line Chinese/English message na
 from __future__ import annotations
 
 import io
+import os
+import pickle
 import re
+import resource
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +18,7 @@ from pathlib import Path
 from ..core.form import CellError, col_index
 from ..core.grid import Grid
 from . import bands
-from .calamine_parts import merges_first
+from .calamine_parts import MAX_BLOCK_CELLS, merges_first, oversized_block, plausible_shared_strings
 from .errors import DAMAGED_ZIP_ERRORS, WorkbookError
 from .zipview import ZipView, ZipViewError, stored_zip
 
@@ -160,8 +164,9 @@ class Archive:
         return self.view.with_parts(replaced)
 
 
-def _check_package(path: Path, archive: Archive) -> dict[str, str]:
-    """Refuse bombs and broken packages; return sheet name → sheet part path."""
+def _check_package(path: Path, archive: Archive) -> tuple[dict[str, str], bytes]:
+    """Refuse bombs and broken packages; return sheet name → sheet part path, and the workbook's
+    relationships part."""
     names = archive.names()
     for name, file_size, compress_size in archive.sizes():
         if file_size > MAX_PART_BYTES or (
@@ -190,7 +195,7 @@ def _check_package(path: Path, archive: Archive) -> dict[str, str]:
             raise WorkbookError(path, "文件已损坏（工作簿部件中的工作表名称或路径不是有效的 UTF-8）"
                                       " / corrupt xlsx: a sheet name or path in the workbook part is not UTF-8") from None
         parts[sheet] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return parts
+    return parts, rels
 
 
 def _unescape(s: str) -> str:
@@ -216,11 +221,22 @@ def read_workbook(path: Path | str) -> WorkbookData:
     """
     path = Path(path)
     raw = _read_sniffed(path)
-    archive = None
-    parts: dict[str, str] = {}
-    if raw.startswith(b"PK"):
-        archive = Archive(path, raw)
-        parts = _check_package(path, archive)
+    if not raw.startswith(b"PK"):
+        return _read_legacy(path, raw)
+    archive = Archive(path, raw)
+    parts, rels = _check_package(path, archive)
+    # Shared strings whose counts claim more than the part holds go to python-calamine without
+    # them (calamine_parts says why); every book below is opened with that copy.
+    strings: dict[str, bytes] = {}
+    trusted: dict[str, bytes] = {}
+    for name in bands.rel_targets(rels, (b"/sharedStrings",)):
+        try:
+            strings[name] = archive.read(name)
+        except PART_ERRORS:
+            continue  # python-calamine says what is wrong with it
+        plain = plausible_shared_strings(strings[name])
+        if plain is not None:
+            strings[name] = trusted[name] = plain
     # Each sheet part once, for the formula-error scan, the bands and calamine's copy below; a
     # part that cannot be read is refused when its sheet is reached (not if it is a chart sheet).
     xmls: dict[str, bytes | Exception] = {}
@@ -233,12 +249,13 @@ def read_workbook(path: Path | str) -> WorkbookData:
     banded = {part for part, n in n_bands.items() if n > 1}
     # python-calamine reads each small sheet from a copy with its merges moved first
     # (calamine_parts); a sheet read in bands never needs that copy.
-    moved = {}
+    moved = dict(trusted)
     for part in n_bands.keys() - banded:
         first = merges_first(xmls[part])
         if first is not None:
             moved[part] = first
-    books = _Books(path, raw, archive.with_parts(moved) if archive is not None else raw)
+    original = archive.with_parts(trusted) if trusted else raw
+    books = _Books(path, original, archive.with_parts(moved))
     data = WorkbookData(path)
     support = None
     try:
@@ -255,9 +272,11 @@ def read_workbook(path: Path | str) -> WorkbookData:
             grid = None
             if part in banded:
                 if support is None:
-                    support = bands.support_parts(archive, archive.read("xl/_rels/workbook.xml.rels"))
-                grid = _read_sheet_banded(meta.name, part, xml, support, n_bands[part])
+                    support = bands.support_parts(archive, rels, known=strings)
+                grid = _read_sheet_banded(path, meta.name, part, xml, support, n_bands[part])
             if grid is None:
+                if xml is not None:
+                    _refuse_oversized(path, meta.name, xml)
                 try:
                     grid = _read_sheet(path, books.main(), meta.name)
                 except WorkbookError:
@@ -277,6 +296,81 @@ def read_workbook(path: Path | str) -> WorkbookData:
     finally:
         books.close()
     return data
+
+
+# A legacy .xls is read in a forked child whose address space is capped at this much more than
+# this process holds: a damaged compound file can make python-calamine reserve gigabytes (a
+# 5 KB file asked for 4 GB), and a failed Rust allocation aborts the process that makes it.
+LEGACY_EXTRA_BYTES = 2 << 30
+
+
+def _read_legacy(path: Path, raw: bytes) -> WorkbookData:
+    """A legacy .xls (BIFF) workbook, read in a child process where forking is safe (Linux):
+    whatever python-calamine does with a damaged file, this process gets a WorkbookError."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        return _read_legacy_here(path, raw)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: read, send back the sheets or the error, leave without cleanup
+        os.close(read_end)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # an abort's Rust backtrace is not for users
+        try:
+            try:
+                cap = _address_space() + LEGACY_EXTRA_BYTES
+                resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+                answer = ("sheets", _read_legacy_here(path, raw).sheets)
+            except WorkbookError as exc:
+                answer = ("error", exc.message, exc.sheet, exc.cell)
+            except BaseException as exc:  # MemoryError once capped, or anything else calamine raises
+                answer = ("error", f"无法读取工作簿 / cannot read workbook: {type(exc).__name__}", None, None)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    os.waitpid(pid, 0)
+    try:
+        answer = pickle.loads(payload)
+    except Exception:  # the child died before it could answer (a Rust abort)
+        raise WorkbookError(path, "无法读取 .xls 文件：文件已损坏，读取时读取器异常终止 / cannot read the .xls: "
+                                  "it is damaged, and the reader aborted on it") from None
+    if answer[0] == "error":
+        raise WorkbookError(path, answer[1], sheet=answer[2], cell=answer[3])
+    return WorkbookData(path, answer[1])
+
+
+def _address_space() -> int:
+    """Bytes of address space this process has mapped (/proc/self/statm: pages)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _read_legacy_here(path: Path, raw: bytes) -> WorkbookData:
+    """A legacy .xls read in this process: python-calamine reads BIFF itself, values and merges."""
+    book = _open_book(path, raw)
+    try:
+        return WorkbookData(path, [_read_sheet(path, book, meta.name) for meta in book.sheets_metadata
+                                   if str(meta.typ).endswith("WorkSheet")])
+    except WorkbookError:
+        raise
+    except Exception as exc:
+        raise WorkbookError(path, f"读取工作表失败 / failed reading a sheet: {str(exc).splitlines()[0][:200]}") from None
+    finally:
+        book.close()
+
+
+def _refuse_oversized(path: Path, sheet: str, xml: bytes, limit: int = MAX_BLOCK_CELLS) -> None:
+    """Refuse a sheet (or band) whose cells span a block of more than ``limit`` cells, which
+    python-calamine cannot be handed (calamine_parts): the process would abort."""
+    block = oversized_block(xml, limit)
+    if block is not None:
+        rows, columns, far = block
+        raise WorkbookError(path, f"工作表的单元格分布在 {rows} 行 × {columns} 列的范围内（远至 {far}），远超表格所需，"
+                                  "疑似有远离表格的多余单元格，请删除后再试 / the sheet's cells span "
+                                  f"{rows} rows × {columns} columns (to {far}), too large to read: delete the stray cells",
+                            sheet=sheet, cell=far)
 
 
 class _Books:
@@ -333,14 +427,29 @@ def _read_sheet(path: Path, book, name: str) -> Grid:
     return Grid(name, values, merges, origin=(start[0] + 1, start[1] + 1))
 
 
-def _read_sheet_banded(name: str, part: str, xml: bytes, support: dict[str, bytes], n_bands: int) -> Grid | None:
+def _read_sheet_banded(path: Path, name: str, part: str, xml: bytes, support: dict[str, bytes],
+                       n_bands: int) -> Grid | None:
     """A large sheet parsed in row bands on several cores (xltools.io.bands); None to read it
-    the ordinary way (a shape the bands cannot cut, or a band calamine refuses)."""
+    the ordinary way (a shape the bands cannot cut, or a band calamine refuses).
+
+    Each band is looked at for cells far away (``_refuse_oversized``) just before it is handed
+    over, while the bands before it parse; a band may span its share of MAX_BLOCK_CELLS, so that
+    the stitched sheet stays within it too.
+    """
     cut = bands.cut_bands(xml, n_bands)
     if cut is None or len(cut) < 2:
         return None
+    share = MAX_BLOCK_CELLS // len(cut)
+
+    def packages():
+        for body in cut:
+            _refuse_oversized(path, name, body, share)
+            yield bands.band_package(support, part, body)
+
     try:
-        parsed = bands.parse_bands((bands.band_package(support, part, body) for body in cut), name, len(cut))
+        parsed = bands.parse_bands(packages(), name, len(cut))
+    except WorkbookError:
+        raise
     except Exception:  # the ordinary read then says what is wrong, if anything is
         return None
     values, start, merges = bands.stitch(parsed)
