@@ -121,7 +121,7 @@ def _unknown_fund_source(wb):
 
 
 @pytest.mark.parametrize("edit,code", [
-    (_unknown_fund_source, "master-bad-setting"),  # raised TypeError (a keyword clash) until fuzzing found it
+    (_unknown_fund_source, "master-bad-value"),  # raised TypeError (a keyword clash) until fuzzing found it
     (_drop_sheet, "master-sheet-missing"),
     (_drop_column, "master-column-missing"),
     (_duplicate_code, "master-duplicate-code"),

@@ -135,6 +135,8 @@ _CODES = [
          "“{column}”应为数值，实为“{value}”"),
     Code("master-bad-setting", E, "master", "a 设置 value is missing or not allowed",
          "设置“{key}”的值“{value}”无效，应为{expected}"),
+    Code("master-bad-value", E, "master", "a master column holds a value outside the ones it allows",
+         "“{column}”的值“{value}”无效，应为{expected}"),
 ]
 
 REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}

@@ -177,7 +177,8 @@ def _scan(table: Table, owners: dict[str, str]) -> dict:
         if source:
             src = table.text(row, "source")
             if src and src.replace(" ", "") not in SOURCES:
-                out["source"].append(_f("master-bad-setting", table, row, "source", key="资金来源", value=src,
+                out["source"].append(_f("master-bad-value", table, row, "source",
+                                        column=table.spec.column("source").header, value=src,
                                         expected="、".join(("当年财政拨款", "上年结转资金", "其他资金"))))
         for col, i, hits in numbers:
             v = row[i]
