@@ -54,3 +54,13 @@ def test_the_console_entry_point_stays_light():
     assert run.returncode == 0, run.stderr
     imported = {line.split("|")[-1].strip().split(".")[0] for line in run.stderr.splitlines() if "|" in line}
     assert not imported & set(FORBIDDEN)
+
+
+def test_what_the_add_in_loads_on_windows_imports_no_unix_only_module():
+    # `resource` exists on Unix alone: the reader uses it only where it forks (Linux), to cap the
+    # child that reads a legacy .xls; imported at the top, it would break the add-in on Windows.
+    code = ("import sys\nimport xltools.excel.udfs, xltools.io.reader, xltools.io.writer, xltools.engine, "
+            "xltools.commands\nprint('resource' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False"

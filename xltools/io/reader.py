@@ -9,7 +9,6 @@ import io
 import os
 import pickle
 import re
-import resource
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -316,6 +315,7 @@ def _read_legacy(path: Path, raw: bytes) -> WorkbookData:
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # an abort's Rust backtrace is not for users
         try:
             try:
+                import resource  # Unix only: this branch runs on Linux alone
                 cap = _address_space() + LEGACY_EXTRA_BYTES
                 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
                 answer = ("sheets", _read_legacy_here(path, raw).sheets)
