@@ -8,6 +8,7 @@ they span, and a blank 一级/二级 continues the one above.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import chain, repeat
 
@@ -254,11 +255,15 @@ def locate_forms(grid: Grid) -> list[Form]:
     prev_end = first - 1
     anchor_rows = sorted({r for r, _ in ind_headers} | {r for r, _ in fund_headers}
                          | {r for r, _ in task_headers} | {r for r, _ in titles})
-    for i, (hrow, header) in enumerate(ind_headers):
-        next_anchor = next((r for r in anchor_rows if r > hrow), last + 1)
+    # Each form looks its anchors up by bisection: a sheet may stack thousands of forms, and a
+    # scan of every anchor for each form made 4,000 stacked forms take 13 s instead of 1.
+    preamble = _Preamble(titles=titles, funds=fund_headers, tasks=task_headers)
+    for hrow, header in ind_headers:
+        at = bisect_right(anchor_rows, hrow)
+        next_anchor = anchor_rows[at] if at < len(anchor_rows) else last + 1
         form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=next_anchor - 1,
                     may_hold_errors=grid.may_hold_errors)
-        _read_preamble(grid, merges, form, prev_end + 1, hrow - 1, titles, fund_headers, task_headers)
+        _read_preamble(grid, merges, form, prev_end + 1, hrow - 1, preamble)
         _read_indicators(grid, merges, form, hrow, header, next_anchor - 1)
         form.kind = _kind(form)
         forms.append(form)
@@ -268,7 +273,7 @@ def locate_forms(grid: Grid) -> list[Form]:
         if frow > prev_end:
             form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=last,
                         may_hold_errors=grid.may_hold_errors)
-            _read_preamble(grid, merges, form, prev_end + 1, last, titles, fund_headers, task_headers)
+            _read_preamble(grid, merges, form, prev_end + 1, last, preamble)
             form.kind = _kind(form)
             forms.append(form)
             break
@@ -289,9 +294,23 @@ def looks_like_form(grid: Grid, limit: int = 60) -> bool:
     return False
 
 
-def _read_preamble(grid, merges, form: Form, start: int, end: int, titles, fund_headers, task_headers) -> None:
-    for row, text in titles:
-        if start <= row <= end and not form.title:
+class _Preamble:
+    """The anchors a form's preamble may hold, by kind (titles, funds, tasks), each list in row
+    order as the anchor pass finds them; those between two rows are found by bisection."""
+
+    def __init__(self, **anchors: list[tuple[int, object]]):
+        self._anchors = anchors
+        self._rows = {kind: [row for row, _ in items] for kind, items in anchors.items()}
+
+    def between(self, kind: str, start: int, end: int) -> list[tuple[int, object]]:
+        """The (row, anchor) pairs of ``kind`` with start <= row <= end, in row order."""
+        rows = self._rows[kind]
+        return self._anchors[kind][bisect_left(rows, start):bisect_right(rows, end)]
+
+
+def _read_preamble(grid, merges, form: Form, start: int, end: int, preamble: _Preamble) -> None:
+    for row, text in preamble.between("titles", start, end):
+        if not form.title:
             form.title = text
     for row in range(start, end + 1):
         cells = grid.row_cells(row)
@@ -303,13 +322,13 @@ def _read_preamble(grid, merges, form: Form, start: int, end: int, titles, fund_
                     form.name_label = norm_label(c.value)
             if isinstance(c.value, str) and "资金支出计划" in c.value and form.plan is None:
                 form.plan = _read_plan(grid, row, c.col)
-    for frow, header in fund_headers:
-        if start <= frow <= end and not form.funds:
+    for frow, header in preamble.between("funds", start, end):
+        if not form.funds:
             form.fund_header_row = frow
             form.fund_labels = {k: norm_label(v.value) for k, v in header.items()}
             form.funds = _read_funds(grid, merges, frow, header, end)
-    for trow, header in task_headers:
-        if start <= trow <= end and not form.tasks:
+    for trow, header in preamble.between("tasks", start, end):
+        if not form.tasks:
             form.tasks = _read_tasks(grid, merges, trow, header, end)
 
 
