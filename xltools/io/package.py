@@ -98,6 +98,13 @@ class Package:
         self._dirty: set[str] = set()
         self._removed: set[str] = set()
         self._new: list[str] = []
+        # A relationships part's name → its resolved relationships, dropped whenever the part
+        # changes: a workbook of hundreds of sheets looks its sheets' relationships up for each
+        # sheet it annotates, and resolving them every time made annotating cubic in its sheets.
+        self._resolved: dict[str, tuple[list[Rel], dict[str, Rel]]] = {}
+        self.changes = 0  # counts the changes to parts: what is worked out from them may be kept until it moves
+        self._taken_below: dict[tuple[str, int], int] = {}  # unique_name: (pattern, start) → first number not known taken
+        self._overrides: tuple[etree._Element, dict[str, etree._Element]] | None = None  # content types root, its Overrides
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -221,6 +228,8 @@ class Package:
         self._xml[name] = root
         self._dirty.add(name)
         self._data.pop(name, None)
+        self._resolved.pop(name, None)
+        self.changes += 1
 
     def set(self, part: str, data: bytes) -> None:
         """Replace or add a part's bytes."""
@@ -228,6 +237,8 @@ class Package:
         self._data[name] = data
         self._xml.pop(name, None)
         self._dirty.discard(name)
+        self._resolved.pop(name, None)
+        self.changes += 1
 
     def remove(self, part: str) -> None:
         """Drop a part (its relationships part too) from the output."""
@@ -237,25 +248,33 @@ class Package:
         self._removed.add(name)
         self._xml.pop(name, None)
         self._dirty.discard(name)
+        self._resolved.pop(name, None)
+        self.changes += 1
+        self._taken_below.clear()  # a number may be free again
         rels = self._name(rels_name(name))
         if rels is not None:
             self._removed.add(rels)
             self._xml.pop(rels, None)
             self._dirty.discard(rels)
+            self._resolved.pop(rels, None)
 
     def _add_name(self, part: str) -> str:
         part = part.lstrip("/")
         self._removed.discard(part)
-        if part not in self._new and part.lower() not in self._lower:
+        if part.lower() not in self._lower:  # every name added is in _lower: no scan of _new
             self._new.append(part)
         self._lower.setdefault(part.lower(), part)
         return part
 
     def unique_name(self, pattern: str, start: int = 1) -> str:
-        """The first free part name of ``pattern`` ("xl/comments{}.xml") counting from ``start``."""
-        n = start
+        """The first free part name of ``pattern`` ("xl/comments{}.xml") counting from ``start``.
+
+        Numbers found taken are not tried again until a part is removed: a workbook of hundreds
+        of sheets asks for a comments and a drawing part per sheet."""
+        n = max(start, self._taken_below.get((pattern, start), start))
         while self.has(pattern.format(n)):
             n += 1
+        self._taken_below[(pattern, start)] = n
         return pattern.format(n)
 
     @property
@@ -302,14 +321,25 @@ class Package:
         """Give ``part`` an Override content type (replacing an existing one)."""
         ct = self.content_types()
         key = "/" + part.lstrip("/")
-        for el in ct.iter(f"{{{NS_CT}}}Override"):
-            if el.get("PartName", "").lower() == key.lower():
-                if el.get("ContentType") != content_type:
-                    el.set("ContentType", content_type)
-                    self.set_xml("[Content_Types].xml", ct)
-                return
-        etree.SubElement(ct, f"{{{NS_CT}}}Override", PartName=key, ContentType=content_type)
+        overrides = self._override_index(ct)
+        el = overrides.get(key.lower())
+        if el is not None:
+            if el.get("ContentType") != content_type:
+                el.set("ContentType", content_type)
+                self.set_xml("[Content_Types].xml", ct)
+            return
+        overrides[key.lower()] = etree.SubElement(ct, f"{{{NS_CT}}}Override", PartName=key, ContentType=content_type)
         self.set_xml("[Content_Types].xml", ct)
+
+    def _override_index(self, ct: etree._Element) -> dict[str, etree._Element]:
+        """The first Override of each lowercased PartName in the content types root ``ct``, kept for
+        as long as that root is the one in use (set_override and remove_override keep it current)."""
+        if self._overrides is None or self._overrides[0] is not ct:
+            index: dict[str, etree._Element] = {}
+            for el in ct.iter(f"{{{NS_CT}}}Override"):
+                index.setdefault(el.get("PartName", "").lower(), el)
+            self._overrides = (ct, index)
+        return self._overrides[1]
 
     def remove_override(self, part: str) -> None:
         """Drop the Override content type of ``part``, if any."""
@@ -319,6 +349,7 @@ class Package:
             if el.get("PartName", "").lower() == key:
                 ct.remove(el)
                 self.set_xml("[Content_Types].xml", ct)
+                self._overrides = None  # worked out again when next asked
 
     def ensure_default(self, ext: str, content_type: str) -> None:
         """Add a Default content type for extension ``ext`` unless one exists."""
@@ -352,30 +383,38 @@ class Package:
 
     def rels(self, part: str) -> list[Rel]:
         """The relationships of ``part`` ("" for the package), targets resolved."""
+        return list(self._rels_of(part)[0])  # a copy: the cache is not the caller's to change
+
+    def _rels_of(self, part: str) -> tuple[list[Rel], dict[str, Rel]]:
+        """``part``'s resolved relationships, in order and by Id (the first of each Id), cached."""
         rname = rels_name(part)
         if not self.has(rname):
-            return []
-        out = []
-        for el in self.xml(rname).iter(f"{{{NS_PKG_REL}}}Relationship"):
-            external = el.get("TargetMode") == "External"
-            target = el.get("Target", "")
-            out.append(Rel(el.get("Id", ""), el.get("Type", ""),
-                           target if external else resolve_target(part, target), external))
-        return out
+            return [], {}
+        name = self._name(rname)
+        resolved = self._resolved.get(name)
+        if resolved is None:
+            in_order: list[Rel] = []
+            for el in self.xml(rname).iter(f"{{{NS_PKG_REL}}}Relationship"):
+                external = el.get("TargetMode") == "External"
+                target = el.get("Target", "")
+                in_order.append(Rel(el.get("Id", ""), el.get("Type", ""),
+                                    target if external else resolve_target(part, target), external))
+            by_id: dict[str, Rel] = {}
+            for rel in in_order:
+                by_id.setdefault(rel.id, rel)
+            resolved = self._resolved[name] = (in_order, by_id)
+        return resolved
 
     def rel_by_type(self, part: str, rel_type: str) -> Rel | None:
         """The first relationship of ``part`` with type ``rel_type``."""
-        for rel in self.rels(part):
+        for rel in self._rels_of(part)[0]:
             if rel.type == rel_type:
                 return rel
         return None
 
     def rel_by_id(self, part: str, rid: str) -> Rel | None:
         """The relationship ``rid`` of ``part``."""
-        for rel in self.rels(part):
-            if rel.id == rid:
-                return rel
-        return None
+        return self._rels_of(part)[1].get(rid)
 
     def add_rel(self, part: str, rel_type: str, target_part: str) -> str:
         """Add a relationship from ``part`` to ``target_part``; returns its new rId."""

@@ -46,6 +46,7 @@ class WorkbookPatch:
         self.pkg = pkg
         self.part = pkg.workbook_part()
         self.root = pkg.xml(self.part)
+        self._index = None  # (Package.changes when worked out, the sheets and their names)
         if self.root.find(_M + "sheets") is None:
             # Readers that look for <sheet> elements anywhere may still read such a file; a copy
             # of it cannot be written, and Excel would not open it either.
@@ -70,30 +71,37 @@ class WorkbookPatch:
     # -- sheets --------------------------------------------------------------------------------
     def sheets(self) -> list[SheetEntry]:
         """Every sheet tab in order, resolved to its part."""
+        return list(self._sheet_index()[0])
+
+    def sheet(self, name: str) -> SheetEntry | None:
+        """The sheet called ``name`` (Excel compares sheet names case-insensitively)."""
+        _, exact, folded = self._sheet_index()
+        hit = exact.get(name)
+        return hit if hit is not None else folded.get(name.casefold())
+
+    def _sheet_index(self) -> tuple[list[SheetEntry], dict[str, SheetEntry], dict[str, SheetEntry]]:
+        """The sheet tabs in order, and the first of each name as written and casefolded; worked
+        out again only once the package has changed (Package.changes): annotating a workbook of
+        hundreds of sheets looks each one up by name."""
+        if self._index is not None and self._index[0] == self.pkg.changes:
+            return self._index[1]
         out = []
         sheets = self.root.find(_M + "sheets")
-        if sheets is None:
-            return out
-        for i, el in enumerate(sheets.iterfind(_M + "sheet")):
+        for i, el in enumerate(sheets.iterfind(_M + "sheet") if sheets is not None else ()):
             rid = el.get(f"{{{NS_R}}}id", "")
             rel = self.pkg.rel_by_id(self.part, rid)
             part = rel.target if rel is not None and not rel.external and self.pkg.has(rel.target) else None
             out.append(SheetEntry(i, el.get("name", ""), int(el.get("sheetId", "0") or 0), rid, part,
                                   rel is not None and rel.type == REL_WORKSHEET and part is not None,
                                   el.get("state", "visible")))
-        return out
-
-    def sheet(self, name: str) -> SheetEntry | None:
-        """The sheet called ``name`` (Excel compares sheet names case-insensitively)."""
-        entries = self.sheets()
-        for e in entries:
-            if e.name == name:
-                return e
-        folded = name.casefold()
-        for e in entries:
-            if e.name.casefold() == folded:
-                return e
-        return None
+        exact: dict[str, SheetEntry] = {}
+        folded: dict[str, SheetEntry] = {}
+        for e in out:
+            exact.setdefault(e.name, e)
+            folded.setdefault(e.name.casefold(), e)
+        index = (out, exact, folded)
+        self._index = (self.pkg.changes, index)
+        return index
 
     def add_worksheet(self, name: str, xml: bytes) -> SheetEntry:
         """Append a worksheet tab named ``name`` holding ``xml``; indexes of other sheets are unchanged."""
