@@ -11,6 +11,7 @@ import pickle
 import re
 import sys
 import zipfile
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,7 +258,7 @@ def read_workbook(path: Path | str) -> WorkbookData:
     books = _Books(path, original, archive.with_parts(moved))
     data = WorkbookData(path)
     support = None
-    try:
+    with closing(books), _failures_named(path):
         # When a sheet is read in bands, the list of sheets comes from the package's skeleton:
         # opening the whole book would parse its shared strings once more, for nothing.
         metadata = (books.skeleton(archive) if banded else books.main()).sheets_metadata
@@ -288,13 +289,19 @@ def read_workbook(path: Path | str) -> WorkbookData:
                     grid.put(row, col, CellError(err or "#VALUE!"))
                 grid.may_hold_errors = bool(errors)
             data.sheets.append(grid)
+    return data
+
+
+@contextmanager
+def _failures_named(path: Path):
+    """Any error but a WorkbookError raised inside, as a WorkbookError naming the file:
+    python-calamine raises its own types for every broken input."""
+    try:
+        yield
     except WorkbookError:
         raise
     except Exception as exc:
         raise WorkbookError(path, f"读取工作表失败 / failed reading a sheet: {str(exc).splitlines()[0][:200]}") from None
-    finally:
-        books.close()
-    return data
 
 
 # A legacy .xls is read in a forked child whose address space is capped at this much more than
@@ -351,12 +358,9 @@ def _read_legacy_here(path: Path, raw: bytes) -> WorkbookData:
     """A legacy .xls read in this process: python-calamine reads BIFF itself, values and merges."""
     book = _open_book(path, raw)
     try:
-        return WorkbookData(path, [_read_sheet(path, book, meta.name) for meta in book.sheets_metadata
-                                   if str(meta.typ).endswith("WorkSheet")])
-    except WorkbookError:
-        raise
-    except Exception as exc:
-        raise WorkbookError(path, f"读取工作表失败 / failed reading a sheet: {str(exc).splitlines()[0][:200]}") from None
+        with _failures_named(path):
+            return WorkbookData(path, [_read_sheet(path, book, meta.name) for meta in book.sheets_metadata
+                                       if str(meta.typ).endswith("WorkSheet")])
     finally:
         book.close()
 
