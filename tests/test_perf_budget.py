@@ -63,6 +63,22 @@ def best_cpu(fn, runs: int = 5) -> float:
     return best
 
 
+def assert_cost_stays_flat(cost_per_unit, small: int, large: int, unit: str) -> None:
+    """The cost per ``unit`` at size ``large`` is under twice that at ``small``: a cost that grows
+    with the size (one rescan of everything so far per unit) grows far past that."""
+    at_small, at_large = cost_per_unit(small), cost_per_unit(large)
+    assert at_large < 2 * at_small, (f"{at_large * 1e3:.2f} ms per {unit} at {large:,} against "
+                                     f"{at_small * 1e3:.2f} at {small:,}")
+
+
+def write_small_form(ws, top: int, k: int, rows: int) -> None:
+    """Form ``k`` of a workbook of many (title, header, ``rows`` rows of ROWS) from row ``top``."""
+    ws.write(top, 0, f"项目支出绩效自评表{k}")
+    ws.write_row(top + 1, 0, HEADER)
+    for i in range(rows):
+        ws.write_row(top + 2 + i, 0, [*ROWS[i % len(ROWS)][:2], f"指标{k}-{i}", *ROWS[i % len(ROWS)][3:]])
+
+
 def write_form(path: Path, rows: int, salt: str = "") -> Path:
     """A 部门整体支出绩效自评表 like the benchmark's: real forms don't repeat a 三级 name."""
     wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
@@ -116,8 +132,7 @@ def test_annotating_costs_the_same_per_finding_on_a_large_sheet(tmp_path):
         out = tmp_path / f"annotated{rows}.xlsx"
         return best_cpu(lambda: save_copy(path, out, findings=findings), runs=2) / len(findings)
 
-    small, large = per_finding(2000), per_finding(8000)
-    assert large < 2 * small, f"{large * 1e3:.2f} ms per finding on 8,000 rows against {small * 1e3:.2f} on 2,000"
+    assert_cost_stays_flat(per_finding, 2000, 8000, "finding (rows)")
 
 
 def test_annotating_costs_the_same_per_sheet_in_a_workbook_of_many_sheets(tmp_path):
@@ -130,19 +145,14 @@ def test_annotating_costs_the_same_per_sheet_in_a_workbook_of_many_sheets(tmp_pa
         path = tmp_path / f"sheets{sheets}.xlsx"
         wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
         for k in range(sheets):
-            ws = wb.add_worksheet(f"表{k}")
-            ws.write(0, 0, "项目支出绩效自评表")
-            ws.write_row(1, 0, HEADER)
-            for i in range(6):
-                ws.write_row(2 + i, 0, [*ROWS[i][:2], f"指标{k}-{i}", *ROWS[i][3:]])
+            write_small_form(wb.add_worksheet(f"表{k}"), 0, k, 6)
         wb.close()
         findings = validate_path(path).findings
         assert {f.sheet for f in findings} == {f"表{k}" for k in range(sheets)}  # every sheet gets notes
         out = tmp_path / f"annotated{sheets}.xlsx"
         return best_cpu(lambda: save_copy(path, out, findings=findings), runs=2) / sheets
 
-    small, large = per_sheet(50), per_sheet(200)
-    assert large < 2 * small, f"{large * 1e3:.1f} ms per sheet among 200 against {small * 1e3:.1f} among 50"
+    assert_cost_stays_flat(per_sheet, 50, 200, "sheet (sheets)")
 
 
 def test_locating_costs_the_same_per_form_on_a_sheet_of_many_stacked_forms(tmp_path):
@@ -155,18 +165,13 @@ def test_locating_costs_the_same_per_form_on_a_sheet_of_many_stacked_forms(tmp_p
         wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
         ws = wb.add_worksheet("自评表")
         for k in range(forms):
-            top = k * 13
-            ws.write(top, 0, f"项目支出绩效自评表{k}")
-            ws.write_row(top + 1, 0, HEADER)
-            for i in range(10):
-                ws.write_row(top + 2 + i, 0, [*ROWS[i % len(ROWS)][:2], f"指标{k}-{i}", *ROWS[i % len(ROWS)][3:]])
+            write_small_form(ws, k * 13, k, 10)
         wb.close()
         grid = read_workbook(path).sheets[0]
         assert len(locate_forms(grid)) == forms
         return best_cpu(lambda: locate_forms(grid), runs=2) / forms
 
-    small, large = per_form(375), per_form(3000)
-    assert large < 2 * small, f"{large * 1e3:.2f} ms per form among 3,000 against {small * 1e3:.2f} among 375"
+    assert_cost_stays_flat(per_form, 375, 3000, "form (forms)")
 
 
 def test_checking_one_row_and_parsing_one_target_are_within_budget():
