@@ -111,6 +111,22 @@ def test_rows_without_their_number_are_not_cut(tmp_path, monkeypatch, count_band
     assert count_bands == {"banded": 0, "fallback": 1}
 
 
+def test_rows_without_their_number_inside_bands_read_the_same(tmp_path, monkeypatch, count_bands):
+    # Cuts fall only before numbered rows; an unnumbered row inside a band is placed one below
+    # the row before it, in the band as in the whole sheet. Every third row loses its number.
+    src = awkward_sheet(tmp_path / "a.xlsx", constant_memory=False)
+    seen = iter(range(10**6))
+    path = rewrite_sheet(src, tmp_path / "some-r.xlsx",
+                         lambda x: re.sub(rb'<row r="\d+"', lambda m: b"<row" if next(seen) % 3 == 1 else m.group(0), x))
+    assert re.search(rb"<row[ >](?!r=)", zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml"))
+    monkeypatch.setattr(bands, "band_count", lambda size: 1 if bands.BAND_MIN_BYTES > size else 4)
+    one_call = grids(path, False, monkeypatch)
+    assert grids(path, True, monkeypatch) == one_call
+    assert count_bands == {"banded": 1, "fallback": 0}
+    # and the unnumbered rows are where the numbered sheet has them
+    assert one_call == grids(src, False, monkeypatch)
+
+
 def test_cut_bands_keeps_every_row_once():
     rows = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i) for i in range(1, 101))
     xml = (b'<worksheet><dimension ref="A1:A100"/><sheetData>' + rows

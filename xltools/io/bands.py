@@ -7,19 +7,21 @@ strings parts plus the band as the sheet part, stored uncompressed), the bands p
 at the same time, and their values are stitched back into exactly the Grid one call would give.
 
 Only sheets of the plain shape every spreadsheet writer produces are cut: unprefixed
-``<sheetData>`` and every ``<row`` carrying its ``r`` attribute first, so that each band knows
-its row numbers. Anything else, or any band calamine refuses, falls back to the one-call read.
+``<sheetData>``, and cut only before a ``<row`` that carries its ``r`` attribute first, so that
+each band knows where it starts. A row without its number inside a band is placed one below
+the row before it, by python-calamine, in the band as in the whole sheet. Anything else, or any
+band calamine refuses, falls back to the one-call read.
 """
 from __future__ import annotations
 
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..cores import available_cores
 from .calamine_parts import NO_MERGES, merge_block
-from .zipview import stored_zip
+from .zipview import StoredZipPrefix
 
 # Below this much sheet XML (about 20,000 rows of a form) one call is quick enough that the
 # cutting, packaging and stitching would cost more than the second core saves.
@@ -74,9 +76,6 @@ def cut_bands(xml: bytes, n: int) -> list[bytes] | None:
     if start < 0 or end < start:
         return None
     start += len(b"<sheetData>")
-    rows = xml.count(b"<row", start, end)
-    if rows < n or rows != xml.count(b'<row r="', start, end):
-        return None  # a row without r= first (or a prefixed tag): bands could not place their rows
     merges = merge_block(xml[end:])
     if merges is None:
         return None
@@ -84,6 +83,8 @@ def cut_bands(xml: bytes, n: int) -> list[bytes] | None:
     # carries the sheet's merges, the others an empty list.
     head = _DIMENSION.sub(b"", xml[:start - len(b"<sheetData>")], count=1)
     heads = [head + merges + b"<sheetData>", head + NO_MERGES + b"<sheetData>"]
+    # Each cut falls before the first numbered row past its share of the bytes (the first band
+    # starts at the top, numbered or not); fewer bands when the numbered rows run out.
     cuts = [start]
     for k in range(1, n):
         at = xml.find(b'<row r="', max(cuts[-1] + 1, start + (end - start) * k // n), end)
@@ -95,28 +96,33 @@ def cut_bands(xml: bytes, n: int) -> list[bytes] | None:
     return [b"".join((heads[k > 0], xml[cuts[k]:cuts[k + 1]], closing)) for k in range(len(cuts) - 1)]
 
 
-def band_package(support: dict[str, bytes], sheet_part: str, body: bytes) -> bytes:
-    return stored_zip([*support.items(), (sheet_part, body)])
+def band_packager(support: dict[str, bytes], sheet_part: str) -> Callable[[bytes], bytes]:
+    """A function making a band's package: the ``support`` parts, laid out once, then the band
+    as part ``sheet_part``."""
+    prefix = StoredZipPrefix(list(support.items()))
+    return lambda body: prefix.zip_with(sheet_part, body)
 
 
-def parse_bands(packages: Iterable[bytes], sheet: str, count: int) -> list[tuple[list[list[object]], tuple[int, int], list]]:
-    """Each band's (values, 0-based start, merged ranges): parsed in threads, one per core, and
-    converted here band by band as soon as each is parsed.
+def parse_bands(bodies: Iterable[bytes], package: Callable[[bytes], bytes], sheet: str,
+                count: int) -> list[tuple[list[list[object]], tuple[int, int], list]]:
+    """Each band's (values, 0-based start, merged ranges): packaged and parsed in threads, one per
+    core, and converted here band by band as soon as each is parsed.
 
-    ``packages`` may be a generator of the ``count`` bands' packages: each band is handed to a
-    thread as soon as it is packaged, so the first ones parse while the rest are still being built.
+    ``bodies`` may be a generator of the ``count`` bands' sheet parts: each is handed to a thread
+    as soon as it comes, so the first ones parse while the rest are still being cut or looked at.
+    The thread also packages its band (``package``): the CRC of megabytes runs without the GIL.
     """
     from python_calamine import CalamineWorkbook
 
-    def parse(package: bytes):
-        book = CalamineWorkbook.from_filelike(io.BytesIO(package))
+    def parse(body: bytes):
+        book = CalamineWorkbook.from_filelike(io.BytesIO(package(body)))
         try:
             return book.get_sheet_by_name(sheet)  # the Rust parse: runs without the GIL
         finally:
             book.close()
 
     with ThreadPoolExecutor(max_workers=min(count, available_cores())) as pool:
-        pending = [pool.submit(parse, package) for package in packages]
+        pending = [pool.submit(parse, body) for body in bodies]
         out = []
         for future in pending:
             s = future.result()
@@ -131,7 +137,7 @@ def stitch(bands: list[tuple[list[list[object]], tuple[int, int], list]]) -> tup
     if not bands:
         return [], (0, 0), []
     c0 = min(start[1] for _, start, _ in bands)
-    c1 = max(start[1] + max(len(line) for line in values) for values, start, _ in bands)
+    c1 = max(start[1] + max(map(len, values)) for values, start, _ in bands)
     width = c1 - c0
     out: list[list[object]] = []
     r0 = bands[0][1][0]
@@ -139,6 +145,9 @@ def stitch(bands: list[tuple[list[list[object]], tuple[int, int], list]]) -> tup
         while r0 + len(out) < br:
             out.append([""] * width)  # rows between two bands hold nothing
         left = bc - c0
+        if not left and min(map(len, values)) == width:
+            out += values  # the usual case: every band as wide as the sheet, its lines kept as they are
+            continue
         for line in values:
             right = width - left - len(line)
             if left or right:

@@ -445,13 +445,13 @@ def _read_sheet_banded(path: Path, name: str, part: str, xml: bytes, support: di
         return None
     share = MAX_BLOCK_CELLS // len(cut)
 
-    def packages():
+    def looked_at():
         for body in cut:
             _refuse_oversized(path, name, body, share)
-            yield bands.band_package(support, part, body)
+            yield body
 
     try:
-        parsed = bands.parse_bands(packages(), name, len(cut))
+        parsed = bands.parse_bands(looked_at(), bands.band_packager(support, part), name, len(cut))
     except WorkbookError:
         raise
     except Exception:  # the ordinary read then says what is wrong, if anything is

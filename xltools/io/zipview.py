@@ -151,14 +151,40 @@ def _stored_headers(name: str, data: bytes, offset: int) -> tuple[bytes, bytes]:
 
 def stored_zip(parts: list[tuple[str, bytes]]) -> bytes:
     """A new zip holding ``parts`` (name, bytes) stored, in order."""
-    out, records, at = [], [], 0
-    for name, data in parts:
-        local, record = _stored_headers(name, data, at)
-        out.append(local)
-        out.append(data)
-        records.append(record)
-        at += len(local) + len(data)
-    central = b"".join(records)
-    out.append(central)
-    out.append(_END.pack(_END_SIG, 0, 0, len(parts), len(parts), len(central), at, 0))
-    return b"".join(out)
+    return StoredZipPrefix(parts[:-1]).zip_with(*parts[-1]) if parts else StoredZipPrefix([]).zip_with()
+
+
+class StoredZipPrefix:
+    """Stored zips that share their first parts: those parts are laid out (headers, CRCs) once,
+    and each zip adds one last part of its own.
+
+    A sheet read in bands (xltools.io.bands) wraps each band in a package with the same
+    workbook, styles and shared strings (megabytes, on a large sheet): their CRCs and headers
+    are worked out once rather than once per band.
+    """
+
+    def __init__(self, parts: list[tuple[str, bytes]]):
+        out, records, at = [], [], 0
+        for name, data in parts:
+            local, record = _stored_headers(name, data, at)
+            out.append(local)
+            out.append(data)
+            records.append(record)
+            at += len(local) + len(data)
+        self._head = b"".join(out)
+        self._records = records
+
+    def zip_with(self, name: str | None = None, data: bytes = b"") -> bytes:
+        """The zip of the shared parts, then part ``name`` holding ``data`` (none when ``name`` is None)."""
+        at = len(self._head)
+        records = list(self._records)
+        out = [self._head]
+        if name is not None:
+            local, record = _stored_headers(name, data, at)
+            out += (local, data)
+            records.append(record)
+            at += len(local) + len(data)
+        central = b"".join(records)
+        out.append(central)
+        out.append(_END.pack(_END_SIG, 0, 0, len(records), len(records), len(central), at, 0))
+        return b"".join(out)
