@@ -13,6 +13,7 @@ from fixtures_rich import (MAIN_SHEET, QUOTE_SHEET, USER_COMMENT_CELL, USER_COMM
                            rich_xlsm, rich_xlsx)
 from xltools.core.edits import CellEdit
 from xltools.core.findings import Finding, Severity
+from xltools.io.sheet_patch import ooxml_text
 from xltools.io.writer import save_copy
 
 _M = f"{{{M}}}"
@@ -119,6 +120,31 @@ def test_report_sheet_lists_every_finding_with_links(annotated):
     assert 20 <= rep.column_dimensions["G"].width <= 70
     assert rep.cell(2, 7).alignment.wrap_text
     assert rep.column_dimensions["J"].hidden
+
+
+HOSTILE_TEXTS = ["A & B <c> \"引号\" 'x'", "  前后空格  ", "两行\n第二行", "制表\t符", "控制\x01字符\x0b",
+                 "_x0041_ 像转义", "=SUM(A1:A2)", "全角　空格", "回车\r换行"]
+
+
+def test_report_sheet_keeps_every_text_as_written(rich_xlsx, tmp_path):
+    """The 校验结果 sheet is written as XML text: markup characters, spaces at the ends, new
+    lines, control characters and formula-like text must come back as the findings hold them."""
+    findings = [Finding("reason-missing", Severity.WARNING, MAIN_SHEET, f"B{4 + k}", 4 + k, text, text)
+                for k, text in enumerate(HOSTILE_TEXTS)]
+    dst = tmp_path / "hostile.xlsx"
+    save_copy(rich_xlsx, dst, findings=findings)
+    assert check_package(dst) == []
+    rep = _load(dst)["校验结果"]
+    for i, f in enumerate(findings, 2):
+        # openpyxl leaves Excel's _xHHHH_ escapes (control characters, and "_x" itself) as written.
+        assert rep.cell(i, 7).value == ooxml_text(f.message) and rep.cell(i, 8).value == ooxml_text(f.expected)
+        assert rep.cell(i, 7).data_type == "s"  # text, never a formula
+        assert rep.cell(i, 3).hyperlink.location == f"'{MAIN_SHEET}'!{f.cell}"
+    # Excel and LibreOffice drop spaces at the ends and new lines of a <t> without xml:space.
+    report = xml(parts(dst)[dict(workbook_sheets(parts(dst)))["校验结果"]])
+    kept = [t for t in report.iter(_M + "t") if t.text and (t.text != t.text.strip() or "\n" in t.text)]
+    assert len(kept) >= 4
+    assert all(t.get("{http://www.w3.org/XML/1998/namespace}space") == "preserve" for t in kept)
 
 
 def test_filter_database_name_and_existing_names_untouched(annotated):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from weakref import WeakKeyDictionary
 
 from lxml import etree
 
@@ -114,6 +115,10 @@ def _shape_xml(spid: int, row0: int, col0: int, lines: int) -> str:
         f"<x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
         f"<x:Row>{row0}</x:Row><x:Column>{col0}</x:Column></x:ClientData></v:shape>"
     )
+
+
+# The highest VML shape-id block (idmap) handed out in each open package (_free_idmap).
+_IDMAP_HIGH: WeakKeyDictionary[Package, int] = WeakKeyDictionary()
 
 
 class SheetComments:
@@ -310,13 +315,23 @@ class SheetComments:
             self._new_shapes = []
 
     def _free_idmap(self) -> int:
-        used = {0}
-        for name in self.pkg.names():
-            if name.lower().endswith(".vml"):
-                text = self.pkg.read(name).decode("utf-8", "surrogateescape")
-                for m in _IDMAP.finditer(text):
-                    used.update(int(x) for x in re.split(r"[,\s]+", m.group(1)) if x)
-        return max(used) + 1
+        """A shape-id block no VML drawing of the package uses: one past the highest.
+
+        The package's drawings are read for it once; after that the highest block handed out
+        is kept per package (only this module writes drawings), so that annotating a workbook of
+        a thousand sheets does not read every other sheet's drawing for each new one.
+        """
+        high = _IDMAP_HIGH.get(self.pkg)
+        if high is None:
+            used = {0}
+            for name in self.pkg.names():
+                if name.lower().endswith(".vml"):
+                    text = self.pkg.read(name).decode("utf-8", "surrogateescape")
+                    for m in _IDMAP.finditer(text):
+                        used.update(int(x) for x in re.split(r"[,\s]+", m.group(1)) if x)
+            high = max(used)
+        _IDMAP_HIGH[self.pkg] = high + 1
+        return high + 1
 
     def _next_spid(self) -> int:
         """A new shape id: one past the largest in the drawing (or the first of its idmap block)."""
