@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixtures_rich import MAIN_SHEET, rich_xlsx  # noqa: F401
 from xltools.core.edits import CellEdit
 from xltools.core.findings import Finding, Severity
 from xltools.io import package
 from xltools.io.errors import WorkbookError
+from xltools.io.sheet_patch import ooxml_text
 from xltools.io.writer import backup_path, save_copy
 
 FINDING = Finding("reason-missing", Severity.WARNING, MAIN_SHEET, "F5", 5, "偏差原因为空")
@@ -166,3 +170,14 @@ def test_destination_folder_must_exist(rich_xlsx, tmp_path):
         save_copy(rich_xlsx, tmp_path / "no" / "out.xlsx")
     assert os.listdir(tmp_path) == ["rich.xlsx"]
 
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*map(chr, range(0, 40)), "_", "x", "0", "4", "1", "A", "指", "\u3000",
+                                         "\ufffe", "\uffff", "\u2028"]), max_size=16))
+def test_text_for_xml_is_legal_and_reads_back(text):
+    """Every text written into a cell or note: no character XML forbids, and Excel's reading of
+    the _xHHHH_ escapes gives the text back (the common case skips the escaping work)."""
+    out = ooxml_text(text)
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", out)
+    assert re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), out) == text

@@ -62,6 +62,8 @@ def parse_range(ref: str) -> tuple[int, int, int, int]:
 
 def ooxml_text(text: str) -> str:
     """Text made safe for XML the way Excel does: control characters as _xHHHH_ escapes."""
+    if "_x" not in text and text.isprintable():
+        return text  # most text: nothing to escape (isprintable is False for every _ILLEGAL character)
     text = _ESCAPE_LIKE.sub(r"_x005F_\1", text)
     return _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 

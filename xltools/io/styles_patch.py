@@ -75,6 +75,9 @@ class Styles:
             self._append(self.cell_xfs, etree.Element(_M + "xf", numFmtId="0", fontId="0", fillId="0",
                                                       borderId="0", xfId="0"))
         self._xf_index = {_key(x): i for i, x in enumerate(self.cell_xfs)}
+        # (xf, colour) → the xf with that solid fill: a large sheet marks thousands of cells with
+        # a handful of styles and three colours, and each answer costs a scan of the fills.
+        self._solid_fills: dict[tuple[int, str], int] = {}
 
     # -- collections -----------------------------------------------------------------------------
     def _collection(self, name: str) -> etree._Element:
@@ -211,6 +214,7 @@ class Styles:
             else:
                 coll.set("count", str(len(coll)))
         self._xf_index = {_key(x): i for i, x in enumerate(self.cell_xfs)}
+        self._solid_fills.clear()
         self.changed = True
         return True
 
@@ -229,8 +233,14 @@ class Styles:
 
     def with_fill(self, index: int, fill: etree._Element | str) -> int:
         """The xf ``index`` with another fill (an AARRGGBB/RRGGBB solid colour, or a fill element)."""
-        el = _solid_fill(fill) if isinstance(fill, str) else fill
-        fill_id = self._find_or_add("fills", el)
+        if isinstance(fill, str):
+            # Entries are only ever appended (until a trim, which forgets these answers), so the
+            # same question keeps its answer.
+            hit = self._solid_fills.get((index, fill))
+            if hit is None:
+                hit = self._solid_fills[(index, fill)] = self.with_fill(index, _solid_fill(fill))
+            return hit
+        fill_id = self._find_or_add("fills", fill)
         return self._xf_with(index, fillId=str(fill_id), applyFill="1")
 
     def with_num_fmt(self, index: int, code: str) -> int:
