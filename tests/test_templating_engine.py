@@ -15,7 +15,7 @@ from xltools.templating.engine import FormData, StampOptions, stamp
 from xltools.templating.names import is_unsafe_name, safe_filename, safe_sheet_name, unique
 from xltools.templating.placeholders import TemplateError
 from xltools.templating.refs import FormulaTemplate, RowMap, shift_sqref
-from xltools.templating.xmltext import cell_value, esc
+from xltools.io.xmltext import cell_value, esc
 from xltools.templating.zipwriter import member, zip_bytes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,8 +16,9 @@ from lxml import etree
 from ..core.findings import Finding, Severity
 from ..core.form import address, col_letter
 from .package import NS_MAIN, NS_R
-from .sheet_patch import ooxml_text, parse_ref
+from .sheet_patch import parse_ref
 from .styles_patch import Styles
+from .xmltext import esc, ooxml_text
 
 _M = f"{{{NS_MAIN}}}"
 REPORT_SHEET = "校验结果"
@@ -129,13 +130,9 @@ def text_width(text: str, font_size: float = 11.0) -> float:
     return longest
 
 
-def _escaped(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-
-
 def _attr(text: str) -> str:
     """An attribute value, quoted and escaped as lxml writes it (control characters as _xHHHH_)."""
-    return '"' + (_escaped(ooxml_text(text)).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")) + '"'
+    return '"' + (esc(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")) + '"'
 
 
 def _cell(r: int, c: int, value: object, style: int) -> str:
@@ -145,9 +142,10 @@ def _cell(r: int, c: int, value: object, style: int) -> str:
         return head + "/>"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{head}><v>{value}</v></c>"
-    text = ooxml_text(str(value))
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'{head} t="inlineStr"><is><t{space}>{_escaped(text)}</t></is></c>'
+    text = str(value)
+    shown = ooxml_text(text)  # what the <t> holds once read: spaces at its ends need xml:space
+    space = ' xml:space="preserve"' if shown != shown.strip() or "\n" in shown else ""
+    return f'{head} t="inlineStr"><is><t{space}>{esc(text)}</t></is></c>'
 
 
 def _fit(texts, cap: float, font_size: float) -> float:

@@ -14,6 +14,7 @@ from lxml import etree
 
 from ..core.form import address, col_index
 from .package import NS_MAIN, NS_R
+from .xmltext import ooxml_text  # noqa: F401 - cell and note writers import it from here
 
 _M = f"{{{NS_MAIN}}}"
 NS_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -33,8 +34,6 @@ WORKSHEET_ORDER = (
 )
 _ORDER = {name: i for i, name in enumerate(WORKSHEET_ORDER)}
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
 class EditRefused(ValueError):
@@ -58,14 +57,6 @@ def parse_range(ref: str) -> tuple[int, int, int, int]:
     r1, c1 = parse_ref(first)
     r2, c2 = parse_ref(last) if last else (r1, c1)
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
-
-
-def ooxml_text(text: str) -> str:
-    """Text made safe for XML the way Excel does: control characters as _xHHHH_ escapes."""
-    if "_x" not in text and text.isprintable():
-        return text  # most text: nothing to escape (isprintable is False for every _ILLEGAL character)
-    text = _ESCAPE_LIKE.sub(r"_x005F_\1", text)
-    return _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 def number_text(value: float) -> str:

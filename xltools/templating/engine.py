@@ -21,7 +21,7 @@ from .rowcode import row_function
 from .refs import RowMap, quote_sheet, range_text, shift_area, shift_sqref
 from .styles import line_height
 from .vocabulary import COMPUTED
-from .xmltext import cell_formula, cell_value, esc, number_text
+from ..io.xmltext import cell_formula, cell_value, esc, number_text
 from .zipwriter import Member, member, zip_bytes
 
 __all__ = ["FormData", "StampOptions", "stamp", "stamp_many", "render_sheet", "render_static_row", "SheetOut"]

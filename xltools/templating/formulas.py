@@ -14,7 +14,7 @@ from ..core.numbers import excel_round
 from ..core.scoring import (ACHIEVED, compare_values, direction_from_word, execution_rate, grade, rate_score,
                             score_comparison)
 from ..core.notation import Direction
-from .xmltext import number_text
+from ..io.xmltext import number_text
 
 __all__ = ["RULES", "SENSE_WORDS", "direction_word", "Calc"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..core.form import col_letter
 from ..core.taxonomy import FRAMEWORKS as _TAXONOMY
-from .xmltext import esc
+from ..io.xmltext import esc
 
 __all__ = ["FRAMEWORKS", "LEVEL1_NAME", "NATURES", "lists_sheet_xml", "list_names"]
 

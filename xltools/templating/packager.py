@@ -7,7 +7,7 @@ import re
 from .compiler import CompiledTemplate, _rels_path, _resolve
 from .engine import SheetOut, StampOptions, _lists_member, _lists_names, _name_xml, _workbook_level_names, _workbook_xml
 from .placeholders import TemplateError
-from .xmltext import esc
+from ..io.xmltext import esc
 from .zipwriter import member, zip_bytes
 
 __all__ = ["package_many"]

@@ -7,7 +7,7 @@ formulas) call back into the engine's general path.
 """
 from __future__ import annotations
 
-from .xmltext import cell_value
+from ..io.xmltext import cell_value
 
 __all__ = ["row_function", "text_tail"]
 

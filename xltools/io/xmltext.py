@@ -1,25 +1,41 @@
-"""SpreadsheetML text and cell rendering: escaping, typed values, formulas with cached values."""
+"""SpreadsheetML text and cell rendering: escaping, typed values, formulas with cached values.
+
+The one place that escapes text for a package part: the form builder's stamped sheets, the
+report sheet and the cell and note writers (through ``ooxml_text``, when lxml escapes markup).
+"""
 from __future__ import annotations
 
 import math
 import re
 
-__all__ = ["esc", "cell_value", "cell_formula", "number_text"]
+__all__ = ["esc", "ooxml_text", "cell_value", "cell_formula", "number_text"]
 
 # XML 1.0 forbids most C0 controls; OOXML writes them as _xHHHH_, and a literal "_xHHHH_" in
 # text must itself be escaped as "_x005F_xHHHH_" so it is not decoded on load.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LITERAL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_NEEDS_WORK = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_NEEDS_WORK = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+
+
+def ooxml_text(text: str) -> str:
+    """Text made safe for XML the way Excel does: control characters as _xHHHH_ escapes, and a
+    literal "_xHHHH_" as "_x005F_xHHHH_" (markup characters are left to the caller)."""
+    if "_x" not in text and text.isprintable():
+        return text  # most text: nothing to escape (isprintable is False for every _ILLEGAL character)
+    text = _LITERAL_ESCAPE.sub(r"_x005F_\1", text)
+    return _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 def esc(text: str) -> str:
-    """Escape text for element content (also used for attribute-free <t> and <f>)."""
+    """Escape text for element content (also used for attribute-free <t> and <f>).
+
+    A carriage return is written as a character reference: a parser reads a literal one back as
+    a line feed.
+    """
     if not _NEEDS_WORK.search(text):
         return text
-    text = _LITERAL_ESCAPE.sub(r"_x005F_\1", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    text = ooxml_text(text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def number_text(x: float | int) -> str:
