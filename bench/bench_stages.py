@@ -12,13 +12,7 @@ over this machine's two cores could finish (the floor). The ratio of the end-to-
 that floor says how much of the second core the pipeline uses; the floor itself says whether a
 ≤ 3 s target can be met by sharing the work better, or only by doing less of it.
 
-Last, on the grid read once, two ways of locating and checking on two cores, alternating: the
-way validate runs now (one process locates every row, then the check is split, rules.parallel),
-and row halves: this process and a fork each locate and check half of the rows on their own
-(the header rows plus their half), with no copy-on-write of a shared form model. Row halves is a
-bound, not a feature: the findings that need the whole form (duplicates, weight sums, missing
-categories, the framework) are not merged, so it shows what a core that splits rows, and feeds
-the form-level checks from per-row summaries, could reach.
+(bench_split.py compares the ways of sharing the rows' reading and checking between two cores.)
 
     .venv/bin/python bench/bench_stages.py [--rows 100000] [--rounds 3]
 """
@@ -26,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import pickle
 import resource
 import statistics
 import sys
@@ -40,11 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_validate import machine_probe, make_one_sheet  # noqa: E402
 
-from xltools.core.grid import Grid  # noqa: E402
 from xltools.core.locate import locate_forms  # noqa: E402
 from xltools.engine import validate_paths  # noqa: E402
 from xltools.io.reader import read_workbook  # noqa: E402
-from xltools.rules import FAMILIES, clear_caches, parallel, run_checks  # noqa: E402
+from xltools.rules import FAMILIES, clear_caches  # noqa: E402
 from xltools.rules.context import Context  # noqa: E402
 from xltools.settings import DEFAULT  # noqa: E402
 
@@ -101,58 +92,6 @@ def one_round(path: Path) -> tuple[dict[str, tuple[float, float]], tuple[float, 
     return timed, end_to_end
 
 
-def locate_and_check_now(grid: Grid) -> int:
-    """Locate every row here, then check with two cores: what validate does with ``jobs=2``."""
-    return sum(len(run_checks(form, DEFAULT, None, jobs=2)[0]) for form in locate_forms(grid))
-
-
-def half_grid(grid: Grid, first: bool, header_lines: int = 2) -> Grid:
-    """The header lines and the first or second half of the lines below them."""
-    mid = header_lines + (len(grid.values) - header_lines) // 2
-    lines = grid.values[header_lines:mid] if first else grid.values[mid:]
-    return Grid(grid.sheet, grid.values[:header_lines] + lines, grid.merges, origin=grid.origin)
-
-
-def locate_and_check_halves(grid: Grid) -> int:
-    """The bound: each process locates and checks half of the rows by itself (no merging)."""
-    def check(first: bool) -> list:
-        return [f for form in locate_forms(half_grid(grid, first)) for f in run_checks(form, DEFAULT)[0]]
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        try:
-            with os.fdopen(write_end, "wb") as out:
-                out.write(pickle.dumps(check(False), protocol=pickle.HIGHEST_PROTOCOL))
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    mine = check(True)
-    with os.fdopen(read_end, "rb") as pipe:
-        theirs = pickle.loads(pipe.read())
-    os.waitpid(pid, 0)
-    return len(mine) + len(theirs)
-
-
-def two_core_ways(path: Path, rounds: int) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Wall times of each way over ``rounds`` rounds, and the findings each way found."""
-    gc.disable()
-    grid = read_workbook(path).sheets[0]
-    times: dict[str, list[float]] = {"now": [], "row halves": []}
-    found: dict[str, int] = {}
-    for k in range(rounds):
-        ways = [("now", locate_and_check_now), ("row halves", locate_and_check_halves)]
-        for name, way in ways if k % 2 == 0 else ways[::-1]:
-            clear_caches()
-            t = time.perf_counter()
-            found[name] = way(grid)
-            times[name].append(time.perf_counter() - t)
-            gc.collect()  # the form model of this way goes before the next starts
-    gc.enable()
-    return times, found
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
@@ -162,7 +101,6 @@ def main() -> None:
         path = make_one_sheet(Path(tmp) / "one-sheet.xlsx", args.rows)
         probe_start = machine_probe()
         rounds = [one_round(path) for _ in range(args.rounds)]
-        ways, found = two_core_ways(path, args.rounds) if parallel.can_fork() else ({}, {})
         probe_end = machine_probe()
 
     def median(values) -> float:
@@ -184,11 +122,6 @@ def main() -> None:
           f"(runs: {' '.join(f'{r[1][0]:.2f}' for r in rounds)})")
     print(f"two-core floor (the stages' CPU / 2): {floor:.2f} s; end to end is {e2e_wall / floor:.2f}× the floor, "
           f"{serial_wall / e2e_wall:.2f}× faster than the stages one after the other")
-    if ways:
-        now, halves = median(ways["now"]), median(ways["row halves"])
-        print(f"locating and checking on two cores: now {now:.2f} s, row halves (a bound, form-level findings "
-              f"not merged) {halves:.2f} s: {now / halves:.2f}× (findings {found['now']} and {found['row halves']}; runs: "
-              + "; ".join(f"{name} " + " ".join(f"{t:.2f}" for t in ts) for name, ts in ways.items()) + ")")
     print(f"machine probe, sum(range(30_000_000)) on one core: {probe_start:.2f} s at the start, {probe_end:.2f} s at the end")
 
 

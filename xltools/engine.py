@@ -12,10 +12,10 @@ from .core import codes
 from .core.findings import Finding
 from .core.form import Form
 from .core.grid import Grid
-from .core.locate import locate_forms, looks_like_form
+from .core.locate import looks_like_form, outline_forms
 from .io.errors import WorkbookError
 from .io.reader import READABLE_SUFFIXES, WorkbookData, read_workbook
-from .rules import run_checks
+from .rules import read_and_check
 from .settings import DEFAULT, Settings
 
 REPORT_VERSION = 1
@@ -33,7 +33,7 @@ class FormReport:
     title: str = ""
     name: str = ""
     rows: tuple[int, int] = (0, 0)
-    form: Form | None = None  # the located form; None for a "no form here" entry or after a process hop
+    form: Form | None = None  # the located form; None for a "no form here" entry, after a process hop, or when two processes read its rows in halves
 
     @property
     def located(self) -> bool:
@@ -90,14 +90,14 @@ class Report:
 def validate_grid(grid: Grid, settings: Settings = DEFAULT, enabled: set[str] | None = None,
                   *, only_sheet_with_forms: bool = False, jobs: int = 1) -> list[FormReport]:
     """Locate and check every form on one sheet (a large form on up to ``jobs`` cores)."""
-    forms = locate_forms(grid)
+    outlines = outline_forms(grid)
     reports: list[FormReport] = []
-    for form in forms:
-        findings, ctx = run_checks(form, settings, enabled, jobs=jobs)
-        framework = ctx.framework if form.indicators else "unknown"
-        reports.append(FormReport(form.sheet, form.kind.value, framework, findings, form.title, form.name,
-                                  (form.first_row, form.last_row), form))
-    if not forms and not only_sheet_with_forms and looks_like_form(grid):
+    for outline in outlines:
+        checked = read_and_check(outline, settings, enabled, jobs=jobs)
+        form = checked.form
+        reports.append(FormReport(form.sheet, form.kind.value, checked.framework, checked.findings, form.title,
+                                  form.name, (form.first_row, form.last_row), None if checked.halves else form))
+    if not outlines and not only_sheet_with_forms and looks_like_form(grid):
         reports.append(_not_found(grid, enabled))
     return reports
 

@@ -22,7 +22,7 @@ from .scoring import (Comparison, Score, compare_values, execution_rate, grade_o
                       score_comparison)
 
 __all__ = ["plan_fill", "analyse_funds", "FundAnalysis", "scored_indicators", "ScoredIndicator",
-           "is_dash", "is_misaligned", "header_weight", "rate_agrees", "score_parts", "AMOUNT_FIELDS", "AMOUNT_TOLERANCE"]
+           "is_dash", "is_misaligned", "header_weight", "rate_agrees", "score_parts", "indicator_score_cells", "AMOUNT_FIELDS", "AMOUNT_TOLERANCE"]
 
 AMOUNT_FIELDS = ("initial_budget", "annual_budget", "execution")
 # Amounts are printed to 2 decimals; a sum of such amounts is exact to half a cent.
@@ -224,10 +224,14 @@ def score_parts(form: Form, fa: FundAnalysis | None = None) -> list[Cell]:
     """The 得分 cells a total score adds up: the execution score, then every indicator's."""
     fa = fa or analyse_funds(form)
     cells = [f.get("score") for f in fa.scored if f.get("score") is not None]
-    cells += [ind.get("score") for ind in form.indicators
-              if ind.get("score") is not None and ind.text("level3") and not is_misaligned(ind)
-              and "score" not in ind.inherited]
-    return cells
+    return cells + indicator_score_cells(form.indicators)
+
+
+def indicator_score_cells(rows: list[IndicatorRow]) -> list[Cell]:
+    """The 得分 cells of the indicator ``rows`` that a total score adds up."""
+    return [ind.get("score") for ind in rows
+            if ind.get("score") is not None and ind.text("level3") and not is_misaligned(ind)
+            and "score" not in ind.inherited]
 
 
 # --- formulas --------------------------------------------------------------------------------

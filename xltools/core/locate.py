@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import chain, repeat
 
-from .form import _NO_FIELDS, Cell, Form, FormKind, FundRow, IndicatorRow, PlanRow, TaskRow, line_cells
+from .form import _NO_FIELDS, Cell, Form, FormKind, FundRow, IndicatorRow, PlanRow, TaskRow, line_cells, value_text
 from .grid import Grid
 
 _PAREN_NOTE = re.compile(r"[(（]注[:：][^)）]*[)）]")
@@ -215,6 +216,92 @@ def locate_forms(grid: Grid) -> list[Form]:
 
     Returns an empty list when the sheet holds no indicator table and no budget block.
     """
+    return [outline.read() for outline in outline_forms(grid)]
+
+
+class Carry:
+    """The 一级 and 二级 cells a blank 一级/二级 below continues, as reading rows leaves them."""
+
+    __slots__ = ("level1", "level2")
+
+    def __init__(self, level1: Cell | None = None, level2: Cell | None = None):
+        self.level1, self.level2 = level1, level2
+
+
+@dataclass
+class Part:
+    """Some of a table's rows, read by ``Outline.read_part``.
+
+    Attributes:
+        form: a copy of the form, holding only these rows (and what they hold: a 总分 row's cell,
+            the 评价等级).
+        carry: the carry these rows leave to the rows below.
+        total_read: whether these rows hold a 总分/合计 row (which sets the form's total score,
+            the last one read winning).
+    """
+
+    form: Form
+    carry: Carry
+    total_read: bool
+
+
+# A part's total score before its rows are read: whether a 总分 row set it tells total_read.
+_NOT_READ = Cell("", 0, 0)
+
+
+class Outline:
+    """A form located but for its indicator rows, which ``read`` reads, all or some of them.
+
+    ``form`` holds the preamble, the header and the kind; its ``indicators`` stay empty until
+    ``read`` (the whole table) reads them into it. ``read_part`` reads a span of the table into
+    a copy, so that two processes can each read (and check) half of a large table.
+    """
+
+    def __init__(self, grid: Grid, merges: _Merges, form: Form, header: dict[str, Cell], end: int):
+        self.grid, self.merges, self.form, self.header, self.end = grid, merges, form, header, end
+
+    @property
+    def first_row(self) -> int:
+        """The first sheet row the table's rows may be on."""
+        return self.form.header_row + 1 if self.header else self.end + 1
+
+    def read(self) -> Form:
+        """The form, with every row of its table read into it."""
+        if self.header:
+            _read_indicators(self.grid, self.merges, self.form, self.header, self.first_row, self.end, Carry())
+        return self.form
+
+    def read_part(self, first: int, last: int, carry: Carry) -> Part:
+        """The table's rows from sheet row ``first`` to ``last``, read as if the rows above had
+        left ``carry``."""
+        part = replace(self.form, indicators=[], stray_rows=[], total_score=_NOT_READ)
+        carry = Carry(carry.level1, carry.level2)
+        _read_indicators(self.grid, self.merges, part, self.header, first, last, carry)
+        total_read = part.total_score is not _NOT_READ
+        if not total_read:
+            part.total_score = None
+        return Part(part, carry, total_read)
+
+    def fresh_start(self, below: int, above: int) -> int | None:
+        """The last sheet row from ``below`` up to ``above`` whose 一级 and 二级 cells (own or
+        merged) both hold text, where the form has those columns: reading from such a row leaves
+        the same carry whatever the rows above it left. None when there is none."""
+        columns = [self.form.columns[name] for name in ("level1", "level2") if name in self.form.columns]
+        value = self.merges.value
+        for row in range(below, above - 1, -1):
+            if all(_has_text(value(row, col)[0]) for col in columns):
+                return row
+        return None
+
+
+def _has_text(value: object) -> bool:
+    if value is None:
+        return False
+    return bool(value.strip()) if type(value) is str else value_text(value) != ""
+
+
+def outline_forms(grid: Grid) -> list[Outline]:
+    """Every form on one sheet, in sheet order, its indicator rows not yet read."""
     merges = _Merges(grid)
     first = grid.origin[0]
     last = grid.n_rows
@@ -251,7 +338,7 @@ def locate_forms(grid: Grid) -> list[Form]:
         h = _task_header(texts)
         if h:
             task_headers.append((row, h))
-    forms: list[Form] = []
+    outlines: list[Outline] = []
     prev_end = first - 1
     anchor_rows = sorted({r for r, _ in ind_headers} | {r for r, _ in fund_headers}
                          | {r for r, _ in task_headers} | {r for r, _ in titles})
@@ -264,9 +351,11 @@ def locate_forms(grid: Grid) -> list[Form]:
         form = Form(sheet=grid.sheet, kind=FormKind.UNKNOWN, first_row=prev_end + 1, last_row=next_anchor - 1,
                     may_hold_errors=grid.may_hold_errors)
         _read_preamble(grid, merges, form, prev_end + 1, hrow - 1, preamble)
-        _read_indicators(grid, merges, form, hrow, header, next_anchor - 1)
+        form.header_row = hrow
+        form.columns = {k: c.col for k, c in header.items()}
+        form.header_labels = {k: c.text for k, c in header.items()}
         form.kind = _kind(form)
-        forms.append(form)
+        outlines.append(Outline(grid, merges, form, header, next_anchor - 1))
         prev_end = form.last_row
     # Budget blocks with no indicator table after them (a form cut short) are still forms.
     for frow, header in fund_headers:
@@ -275,9 +364,9 @@ def locate_forms(grid: Grid) -> list[Form]:
                         may_hold_errors=grid.may_hold_errors)
             _read_preamble(grid, merges, form, prev_end + 1, last, preamble)
             form.kind = _kind(form)
-            forms.append(form)
+            outlines.append(Outline(grid, merges, form, {}, last))
             break
-    return forms
+    return outlines
 
 
 FORM_TITLE = re.compile(r"(绩效目标|绩效自评|自评|目标申报|绩效评价)\S*表")
@@ -379,10 +468,10 @@ def _read_tasks(grid: Grid, merges: _Merges, hrow: int, header: dict[str, Cell],
     return tasks
 
 
-def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header: dict[str, Cell], end: int) -> None:
-    form.header_row = hrow
-    form.columns = {k: c.col for k, c in header.items()}
-    form.header_labels = {k: c.text for k, c in header.items()}
+def _read_indicators(grid: Grid, merges: _Merges, form: Form, header: dict[str, Cell], first: int, last: int,
+                     carry: Carry) -> None:
+    """Read the table's rows from sheet row ``first`` to ``last`` into ``form``, continuing blank
+    一级/二级 cells from ``carry`` and leaving in it what the rows read leave."""
     cols = form.columns
     fields = list(cols.items())
     r0, c0 = grid.origin
@@ -399,9 +488,9 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
     direct = bool(where) and min(j for _, _, j in where) >= 0
     indicators = form.indicators
     made_row = IndicatorRow.made
-    lv1 = lv2 = None  # the category values carried down
-    start = max(hrow + 1, r0)  # rows above the grid's first line are spacers
-    for row, line in zip(range(start, end + 1), values[start - r0:end + 1 - r0]):
+    lv1, lv2 = carry.level1, carry.level2  # the category values carried down
+    start = max(first, r0)  # rows above the grid's first line are spacers
+    for row, line in zip(range(start, last + 1), values[start - r0:last + 1 - r0]):
         # The first non-blank value (whitespace-only text is blank), usually the line's first.
         first_val = line[0] if line else None
         if type(first_val) is str and first_val.strip():
@@ -471,6 +560,7 @@ def _read_indicators(grid: Grid, merges: _Merges, form: Form, hrow: int, header:
             else:
                 lv2 = c2
         indicators.append(made_row(row, cells, frozenset(inherited) if inherited else _NO_FIELDS))
+    carry.level1, carry.level2 = lv1, lv2
 
 
 @lru_cache(maxsize=4096)

@@ -6,21 +6,19 @@ sorted by row. Rules yield findings and never raise on bad data.
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterable
 
 from ..core.codes import REGISTRY  # noqa: F401 - importers find the registry here too
 from ..core.findings import Finding
 from ..core.form import Form
+from ..core.locate import Outline
 from ..settings import DEFAULT, Settings
-from . import budget, layout, names, parallel, scores, targets, taxonomy
+from . import budget, layout, names, parallel, parts, scores, targets, taxonomy
 from .context import ALL_CODES, Context
 
 FAMILIES = (layout, taxonomy, targets, budget, scores)
-# On a large form with jobs > 1, these families run in a forked child while the rest run here
-# (rules.parallel); the families whose findings on a row depend on that row alone are shared
-# out by chunks of rows, taken by whichever process is free.
-FORKED_FAMILIES = (layout, taxonomy)
-ROWWISE_FAMILIES = (targets,)
 
 
 def check_form(form: Form, settings: Settings = DEFAULT, enabled: Iterable[str] | None = None) -> list[Finding]:
@@ -44,37 +42,75 @@ def run_checks(form: Form, settings: Settings = DEFAULT, enabled: Iterable[str] 
     """
     wanted = ALL_CODES if enabled is None else frozenset(enabled)
     ctx = Context(form, settings, wanted)
-    # The checks make only acyclic objects (findings, parsed values), yet allocating them can
-    # set off a full collection of the caller's whole heap in mid-check (1.7 s in the bench,
-    # after a 100,000-row form and an openpyxl workbook): the collector waits until the end.
+    active = _active(wanted)
+    with _collector_paused():
+        if jobs > 1 and len(form.indicators) >= parallel.MIN_ROWS and parallel.can_fork():
+            raw = parallel.check_in_halves(active, form, ctx)
+        else:
+            raw = parts.check(active, form, ctx)
+    return _finish(raw, wanted), ctx
+
+
+@dataclass
+class Checked:
+    """A form read and checked by ``read_and_check``.
+
+    Attributes:
+        form: the located form; without its rows when two processes read them in halves.
+        findings: sorted by row, cell and code.
+        framework: "2015" or "2021"; "unknown" for a form without indicator rows.
+        halves: whether the rows were read (and checked) in halves, one per process.
+    """
+
+    form: Form
+    findings: list[Finding]
+    framework: str
+    halves: bool = False
+
+
+def read_and_check(outline: Outline, settings: Settings = DEFAULT, enabled: Iterable[str] | None = None,
+                   jobs: int = 1) -> Checked:
+    """Read the rows of a located form's table (``outline``) and check the form.
+
+    The same findings as ``run_checks(outline.read(), ...)``; but with ``jobs`` > 1, a table of
+    ``parallel.MIN_ROWS`` rows or more is read and checked in halves, one per process (Linux
+    only), and the form returned holds no rows.
+    """
+    if jobs > 1 and outline.end - outline.first_row + 1 >= parallel.MIN_ROWS and parallel.can_fork():
+        wanted = ALL_CODES if enabled is None else frozenset(enabled)
+        with _collector_paused():
+            done = parallel.read_and_check_in_halves(outline, _active(wanted), settings, wanted)
+        if done is not None:
+            form, raw, ctx = done
+            return Checked(form, _finish(raw, wanted), ctx.framework, halves=True)
+    form = outline.read()
+    findings, ctx = run_checks(form, settings, enabled, jobs)
+    return Checked(form, findings, ctx.framework if form.indicators else "unknown")
+
+
+def _active(wanted: frozenset[str]) -> list:
+    return [family for family in FAMILIES if not wanted.isdisjoint(family.CODES)]
+
+
+@contextmanager
+def _collector_paused():
+    """The checks make only acyclic objects (findings, parsed values), yet allocating them can
+    set off a full collection of the caller's whole heap in mid-check (1.7 s in the bench, after
+    a 100,000-row form and an openpyxl workbook): the collector waits until the end."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        active = [family for family in FAMILIES if not wanted.isdisjoint(family.CODES)]
-        there, here, rowwise = _shares(active)
-        if (jobs > 1 and len(form.indicators) >= parallel.MIN_ROWS and there and (here or rowwise)
-                and parallel.can_fork()):
-            raw = parallel.check_split(form, ctx, here, there, rowwise)
-        else:
-            raw = [finding for family in active for finding in family.check(form, ctx)]
-        found = [finding for finding in raw if finding.code in wanted]
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def _finish(raw: list[Finding], wanted: frozenset[str]) -> list[Finding]:
+    """The findings of the codes asked for, sorted by row, cell and code."""
+    found = [finding for finding in raw if finding.code in wanted]
     found.sort(key=_order)
-    return found, ctx
-
-
-def _shares(active: list) -> tuple[list[parallel.Family], list[parallel.Family], list[parallel.Family]]:
-    """The families' checks for a forked child, for this process, and for both, chunk by chunk of
-    rows (rules.parallel)."""
-    there, here, rowwise = [], [], []
-    for family in active:
-        if family in ROWWISE_FAMILIES:
-            rowwise.append(family.check)
-        else:
-            (there if family in FORKED_FAMILIES else here).append(family.check)
-    return there, here, rowwise
+    return found
 
 
 def _order(f: Finding) -> tuple[int, str, str]:

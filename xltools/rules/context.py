@@ -1,6 +1,7 @@
 """Per-form state shared by the rule families: parsed values and taxonomy, computed once."""
 from __future__ import annotations
 
+import copy
 from typing import Iterable
 
 from ..core import codes
@@ -30,7 +31,9 @@ class Context:
             ``check_form`` filters out.
     """
 
-    def __init__(self, form: Form, settings: Settings, wanted: Iterable[str] | None = None):
+    def __init__(self, form: Form, settings: Settings, wanted: Iterable[str] | None = None, *,
+                 rows: int | None = None):
+        """``rows``: how many rows the whole form has, when ``form`` holds only some of them."""
         self.form = form
         self.settings = settings
         self.wanted: frozenset[str] = ALL_CODES if wanted is None else frozenset(wanted)
@@ -38,7 +41,20 @@ class Context:
         self._framework: str | None = None
         # name → NameFacts worked out so far (name_facts fills it; a hot loop may read it directly)
         self.known_facts: dict[str, NameFacts] = {}
-        self._work_out = name_facts if len(form.indicators) < LARGE_FORM else name_facts.__wrapped__
+        self._work_out = name_facts if (rows or len(form.indicators)) < LARGE_FORM else name_facts.__wrapped__
+        # The indicator row just above form.indicators[0] when the form is checked in parts
+        # (rules.parallel); the layout family compares a shifted row with the row above it.
+        self.row_before: IndicatorRow | None = None
+
+    def part(self, form: Form, row_before: IndicatorRow | None = None) -> Context:
+        """A Context for ``form``, a part of this one's form (some of its rows), sharing what this
+        one worked out: the framework (of the whole form), the parsed values and names' facts.
+        """
+        _ = self.framework
+        part = copy.copy(self)
+        part.form = form
+        part.row_before = row_before
+        return part
 
     def wants(self, codes_: Iterable[str]) -> bool:
         """Whether any of ``codes_`` is wanted (a family or sub-check can be skipped when not)."""
@@ -81,14 +97,14 @@ class Context:
     def _detect_framework(self) -> str:
         if self.settings.framework != "auto":
             return self.settings.framework
-        # Any one name decides, so each distinct text is looked at once, not once per row.
-        level1, level2 = set(), set()
-        for ind in self.form.indicators:
-            cells = ind.cells
-            c1, c2 = cells.get("level1"), cells.get("level2")
-            level1.add("" if c1 is None else c1.text)
-            level2.add("" if c2 is None else c2.text)
-        return framework_of(level1, level2)
+        return self.framework_of_texts(*category_texts(self.form.indicators))
+
+    def framework_of_texts(self, level1: set[str], level2: set[str]) -> str:
+        """The framework of a form whose rows hold these 一级 and 二级 texts (``category_texts``),
+        or the one the settings fix; from then on, ``framework``."""
+        fw = self.settings.framework if self.settings.framework != "auto" else framework_of(level1, level2)
+        self._framework = fw
+        return fw
 
     def finding(self, code: str, cell: Cell | None, *, row: int | None = None, col: int | None = None,
                 expected: object = None, **fields) -> Finding:
@@ -99,3 +115,15 @@ class Context:
             r = row or self.form.first_row
             addr = address(r, col or 1)
         return codes.make(code, sheet=self.form.sheet, cell=addr, row=r, expected=expected, **fields)
+
+
+def category_texts(rows: Iterable[IndicatorRow]) -> tuple[set[str], set[str]]:
+    """The distinct 一级 and 二级 texts of ``rows`` ('' for a row without one), which decide the
+    framework: any one name decides, so each distinct text is looked at once, not once per row."""
+    level1, level2 = set(), set()
+    for ind in rows:
+        cells = ind.cells
+        c1, c2 = cells.get("level1"), cells.get("level2")
+        level1.add("" if c1 is None else c1.text)
+        level2.add("" if c2 is None else c2.text)
+    return level1, level2

@@ -64,7 +64,7 @@ def check(form: Form, ctx: Context) -> list[Finding]:
     if not (errors or shifted or empty):
         return out
     errors = errors and form.may_hold_errors  # the reader saw no formula error: nothing to look for
-    prev: IndicatorRow | None = None
+    prev = ctx.row_before  # the row above the first, when the form is checked in parts
     facts_of = ctx.name_facts
     for ind in form.indicators:
         if errors:

@@ -1,16 +1,22 @@
-"""Checking one large form on two cores: the rule families split between this process and a fork.
+"""Checking one large form on two cores: this process reads and checks the first half of its
+table's rows, a forked child the second half.
 
-The families are independent of each other: each reads the form and the shared Context and
-yields findings. On a form of tens of thousands of rows, this process works out what both
-processes need first (each 三级 name's facts, the framework), then forks; the child runs one
-group of families on its copy-on-write view of the form, this process the other. A family whose
-findings on a row depend on that row alone is cut into chunks of rows, and each process takes
-chunks as it comes free, so the two finish at about the same time whatever the form holds. The
-child sends back its findings, pickled through a pipe.
+Reading a table's rows (a Cell per field of every row) costs as much as checking them, so the
+fork comes before it: each process reads its half from the sheet's grid, which both share, and
+neither copies a form model the other built. The rows' findings are each row's own; the
+form-level checks need every row, so each family gathers a small tally over its half
+(rules.parts), the child sends its findings and tallies back pickled through a pipe, and this
+process merges the tallies in row order and concludes.
+
+Two things each half needs of the other come first, through a second pair of pipes: the
+framework, which any 一级/二级 name of the form decides (each sends its distinct texts), and the
+总分 and 评价等级 cells, which the last rows of the table hold. And the second half starts reading a
+little above its first row, at a row whose 一级 and 二级 cells hold text: a blank 一级/二级 below
+continues the one above, and from such a row on, the rows read the same whatever lies above it.
 
 Only on Linux (fork is cheap and safe there; macOS frameworks and Windows have no safe fork), and
-only when asked for more than one job. Whatever goes wrong in the child, this process runs the
-child's families itself, so the findings never depend on the fork.
+only when asked for more than one job. Whatever goes wrong in the child, this process reads and
+checks the child's half itself, so the findings never depend on the fork.
 """
 from __future__ import annotations
 
@@ -18,130 +24,210 @@ import os
 import pickle
 import sys
 from dataclasses import replace
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..core.findings import Finding
 from ..core.form import Form
-from .context import Context
+from ..core.locate import Carry, Outline, Part
+from ..settings import Settings
+from . import parts
+from .context import Context, category_texts
 
 # Below this many indicator rows the fork (a few ms, plus the pages the child touches) costs more
 # than the second core saves; real forms have tens of rows, a whole department's sheet thousands.
 MIN_ROWS = 20_000
-
-Family = Callable[[Form, Context], Iterable[Finding]]
+# How far above its first row the second half may start reading (see the module's docstring).
+MAX_LEAD = 5_000
 
 
 def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def warm(form: Form, ctx: Context) -> None:
-    """Work out, once and before the fork, what both processes ask of every row, so that neither
-    does it again: the framework and the facts of each 三级 name.
+def read_and_check_in_halves(outline: Outline, families: Sequence, settings: Settings,
+                             wanted: frozenset[str]) -> tuple[Form, list[Finding], Context] | None:
+    """The form of ``outline`` (without its rows: each half stays in its process) and the findings
+    of ``families`` on it, unsorted; None when no row near the middle of the table lets the
+    second half start reading on its own (the caller then reads the table whole)."""
+    first, last = outline.first_row, outline.end
+    middle = (first + last + 1) // 2
+    lead = outline.fresh_start(middle - 1, max(first, middle - MAX_LEAD))
+    if lead is None or not _reads_as_a_row(outline, lead):
+        return None
+    ctx = Context(outline.form, settings, wanted, rows=last - first + 1)
 
-    Which rows are shifted (layout.misaligned_field) is left to each process, for the rows it
-    checks: the child needs every row, this process only the rows of the chunks it takes, and
-    the two work at the same time (it was 0.2 s of one core before the fork on 100,000 rows).
-    """
-    _ = ctx.framework
-    facts_of = ctx.name_facts
-    for ind in form.indicators:
-        c3 = ind.cells.get("level3")
-        if c3 is not None:
-            facts_of(c3.text)
+    def second_half(exchange: Callable[[Part], tuple]) -> parts.Gathered:
+        above = outline.read_part(lead, middle - 1, Carry())
+        part = outline.read_part(middle, last, above.carry)
+        _settle(part.form, ctx, exchange(part))
+        return parts.gather(families, part.form, ctx.part(part.form, above.form.indicators[-1]))
 
+    def child_work(channel: Channel) -> parts.Gathered:
+        def exchange(part: Part) -> tuple:
+            channel.send(_summary(part))
+            return channel.receive()
+        return second_half(exchange)
 
-# A row-wise family's rows are cut into this many chunks, which the two processes take in turn
-# once their own families are done, so that whichever is less loaded does more of them.
-CHUNKS = 32
-_TOKEN = 4  # bytes per chunk number in the pipe both processes take chunks from
-
-
-def check_split(form: Form, ctx: Context, here: Sequence[Family], there: Sequence[Family],
-                rowwise: Sequence[Family] = ()) -> list[Finding]:
-    """The findings of ``here`` (run in this process), ``there`` (run in a forked child) and
-    ``rowwise``, families whose findings on a row depend on that row alone, run chunk by chunk
-    of rows by whichever process is free.
-
-    The chunks are numbers in a pipe that both processes read, four bytes at a time: the kernel
-    hands each number to one reader. The child sends back its findings and the chunks it took;
-    if it fails, this process does the child's families, and any chunk that neither process
-    reports, itself.
-
-    Returns the findings unfiltered and unsorted; the caller filters and sorts as it does for a
-    serial run.
-    """
-    warm(form, ctx)
-    n = len(form.indicators)
-    bounds = [n * k // CHUNKS for k in range(CHUNKS + 1)] if rowwise else []
-    chunks_read, chunks_write = os.pipe()
-    os.write(chunks_write, b"".join(k.to_bytes(_TOKEN, "little") for k in range(len(bounds) - 1)))
-    os.close(chunks_write)  # a read after the last chunk then returns b""
-    read_end, write_end = os.pipe()
+    child = Child(child_work)
     try:
-        pid = os.fork()
-    except OSError:
-        for fd in (chunks_read, read_end, write_end):
-            os.close(fd)
-        return _run([*there, *here], form, ctx) + _run(rowwise, form, ctx)
-    if pid == 0:  # the child: run its families and chunks, send the findings, leave without cleanup
-        os.close(read_end)
-        status = 1
-        try:
-            found = _run(there, form, ctx)
-            taken = _take_chunks(chunks_read, rowwise, bounds, form, ctx, found)
-            payload = pickle.dumps((taken, found), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
-            status = 0
-        finally:
-            os._exit(status)  # no atexit handlers, no flushing of the parent's buffers
-    os.close(write_end)
-    try:
-        mine = _run(here, form, ctx)
-        mine_taken = _take_chunks(chunks_read, rowwise, bounds, form, ctx, mine)
+        mine = outline.read_part(first, middle - 1, Carry())
+        theirs = child.receive()
+        if theirs is None:  # the child failed before it read its half: do it all here
+            child.abandon()
+            return None
+        both = _merge(_summary(mine), theirs)
+        child.send(both)
+        _settle(mine.form, ctx, both)
+        gathered = parts.gather(families, mine.form, ctx.part(mine.form))
     except BaseException:
-        # A failure here: close the pipe the child writes into (its write then fails and it
-        # leaves) and reap it, rather than leave it blocked on a pipe nobody reads.
-        os.close(read_end)
-        os.waitpid(pid, 0)
+        child.abandon()
         raise
-    finally:
-        os.close(chunks_read)
-    with os.fdopen(read_end, "rb") as pipe:
-        payload = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    theirs, taken = None, []
-    if status == 0:
-        try:
-            taken, theirs = pickle.loads(payload)
-        except Exception:
-            theirs, taken = None, []
-    if theirs is None:  # the child failed: its families, done here
-        theirs = _run(there, form, ctx)
-    # Every chunk neither process reports (all the child took, when it failed), done here.
-    for k in sorted(set(range(len(bounds) - 1)) - set(mine_taken) - set(taken)):
-        theirs.extend(_run(rowwise, replace(form, indicators=form.indicators[bounds[k]:bounds[k + 1]]), ctx))
-    return theirs + mine
+    theirs = child.result()
+    if theirs is None:  # the child failed after the exchange: its half, read and checked here
+        theirs = second_half(lambda part: both)
+    form = replace(outline.form, total_score=mine.form.total_score, grade=mine.form.grade)
+    return form, parts.conclude(families, form, ctx, [gathered, theirs]), ctx
 
 
-def _take_chunks(chunks: int, rowwise: Sequence[Family], bounds: list[int], form: Form, ctx: Context,
-                 out: list[Finding]) -> list[int]:
-    """Take chunk numbers from the pipe until it is empty, running ``rowwise`` on each chunk's
-    rows into ``out``; return the numbers taken."""
-    taken = []
+def _reads_as_a_row(outline: Outline, row: int) -> bool:
+    """Whether sheet row ``row`` reads as an indicator row (not a 总分 row, a spacer …)."""
+    rows = outline.read_part(row, row, Carry()).form.indicators
+    return bool(rows) and rows[0].row == row
+
+
+def _summary(part: Part) -> tuple:
+    """What the other half needs of ``part``: its 一级 and 二级 texts, and its closing cells."""
+    level1, level2 = category_texts(part.form.indicators)
+    return level1, level2, part.total_read, part.form.total_score, part.form.grade
+
+
+def _merge(upper: tuple, lower: tuple) -> tuple:
+    """The summaries of the two halves as one: a 总分 row read below wins (as the last one read
+    does), the first 评价等级 read stands."""
+    level1, level2, total_read, total, grade = upper
+    level1_below, level2_below, total_read_below, total_below, grade_below = lower
+    if total_read_below:
+        total_read, total = True, total_below
+    return level1 | level1_below, level2 | level2_below, total_read, total, grade or grade_below
+
+
+def _settle(form: Form, ctx: Context, both: tuple) -> None:
+    """Give a half what the whole form has: its framework, its 总分 and 评价等级 cells."""
+    level1, level2, _, total, grade = both
+    ctx.framework_of_texts(level1, level2)
+    form.total_score, form.grade = total, grade
+
+
+def check_in_halves(families: Sequence, form: Form, ctx: Context) -> list[Finding]:
+    """The findings of ``families`` on ``form``, already read, its rows checked in two halves, the
+    second in a forked child. The same findings as ``parts.check``; unsorted."""
     rows = form.indicators
-    while True:
-        token = os.read(chunks, _TOKEN)
-        if not token:
-            return taken
-        k = int.from_bytes(token, "little")
-        taken.append(k)
-        out.extend(_run(rowwise, replace(form, indicators=rows[bounds[k]:bounds[k + 1]]), ctx))
+    middle = len(rows) // 2
+    first, second = replace(form, indicators=rows[:middle]), replace(form, indicators=rows[middle:])
+    first_ctx, second_ctx = ctx.part(first), ctx.part(second, rows[middle - 1] if middle else None)
+    child = Child(lambda channel: parts.gather(families, second, second_ctx))
+    try:
+        mine = parts.gather(families, first, first_ctx)
+    except BaseException:
+        child.abandon()
+        raise
+    theirs = child.result()
+    if theirs is None:  # the child failed: its half, gathered here
+        theirs = parts.gather(families, second, second_ctx)
+    return parts.conclude(families, form, ctx, [mine, theirs])
 
 
-def _run(families: Sequence[Family], form: Form, ctx: Context) -> list[Finding]:
-    out: list[Finding] = []
-    for family in families:
-        out.extend(family(form, ctx))
-    return out
+class Channel:
+    """Messages between a forked child and this process while the child works: pickled objects
+    through a pair of pipes. To never wait on each other, the child sends first and then
+    receives; this process receives first and then sends."""
+
+    def __init__(self, incoming: int, outgoing: int):
+        self._in = os.fdopen(incoming, "rb")
+        self._out = os.fdopen(outgoing, "wb")
+
+    def send(self, message: Any) -> None:
+        pickle.dump(message, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._out.flush()
+
+    def receive(self) -> Any:
+        return pickle.load(self._in)  # EOFError when the other side has gone
+
+    def close(self) -> None:
+        for end in (self._in, self._out):
+            try:
+                end.close()
+            except OSError:
+                pass
+
+
+class Child:
+    """``work(channel)`` run in a forked child; ``result()`` is what it returned, sent back
+    pickled through a pipe, or None when the child could not start or failed. While it works,
+    ``receive`` and ``send`` talk to its ``channel``."""
+
+    def __init__(self, work: Callable[[Channel], Any]):
+        self.pid: int | None = None
+        pipes = [os.pipe() for _ in range(3)]  # the result; child → here; here → child
+        try:
+            pid = os.fork()
+        except OSError:
+            for read_end, write_end in pipes:
+                os.close(read_end)
+                os.close(write_end)
+            return
+        (result_read, result_write), (up_read, up_write), (down_read, down_write) = pipes
+        if pid == 0:  # the child: work, send the result, leave without cleanup
+            for fd in (result_read, up_read, down_write):
+                os.close(fd)
+            status = 1
+            try:
+                payload = pickle.dumps(work(Channel(down_read, up_write)), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(result_write, "wb") as out:
+                    out.write(payload)
+                status = 0
+            finally:
+                os._exit(status)  # no atexit handlers, no flushing of the parent's buffers; any error is a status
+        for fd in (result_write, up_write, down_read):
+            os.close(fd)
+        self.pid, self._result = pid, result_read
+        self._channel = Channel(up_read, down_write)
+
+    def receive(self) -> Any | None:
+        """The child's next message; None when it has failed or gone."""
+        if self.pid is None:
+            return None
+        try:
+            return self._channel.receive()
+        except Exception:
+            return None
+
+    def send(self, message: Any) -> None:
+        try:
+            self._channel.send(message)
+        except OSError:
+            pass  # the child has gone: result() says so
+
+    def result(self) -> Any | None:
+        if self.pid is None:
+            return None
+        self._channel.close()
+        with os.fdopen(self._result, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        if status != 0:
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:
+            return None
+
+    def abandon(self) -> None:
+        """After a failure here: close the pipes the child reads and writes (it then fails and
+        leaves) and reap it, rather than leave it blocked on a pipe nobody reads."""
+        if self.pid is not None:
+            self._channel.close()
+            os.close(self._result)
+            os.waitpid(self.pid, 0)
+            self.pid = None

@@ -5,7 +5,7 @@ import math
 import re
 from functools import lru_cache
 
-from ..core.fill import ScoredIndicator, analyse_funds, is_dash, score_parts, scored_indicators
+from ..core.fill import ScoredIndicator, analyse_funds, indicator_score_cells, is_dash, scored_indicators
 from ..core.findings import Finding
 from ..core.form import Cell, CellError, Form, IndicatorRow
 from ..core.notation import ValueKind
@@ -55,23 +55,83 @@ _OWN_CODES = tuple(c for c in CODES if c != "cell-error")
 _ROW_CODES = ("actual-missing", "actual-unparseable", "score-over-weight", "score-mismatch", "reason-missing")
 
 
+class Tally:
+    """What the rows of one part of a form tell the form-level sub-checks (weights, total).
+
+    See taxonomy.Tally for the parts. Attributes:
+        per_level1: each canonical 一级 → the 分值 of its rows, in row order.
+        first_weight: (row, col) of the first row's 分值 cell.
+        parts: the 得分 of the rows a total adds up (score_parts), where they are numbers.
+        part_error: whether one of those 得分 cells holds a formula error.
+    """
+
+    __slots__ = ("per_level1", "first_weight", "parts", "part_error")
+
+    def __init__(self):
+        self.per_level1: dict[str, list[float]] = {}
+        self.first_weight: tuple[int, int] | None = None
+        self.parts: list[float] = []
+        self.part_error = False
+
+    def __getstate__(self):
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state):
+        for name, value in zip(self.__slots__, state):
+            setattr(self, name, value)
+
+    def merge(self, later: Tally) -> Tally:
+        """This tally followed by ``later``, the tally of the rows below this one's."""
+        for key, weights in later.per_level1.items():
+            self.per_level1.setdefault(key, []).extend(weights)
+        self.first_weight = self.first_weight or later.first_weight
+        self.parts += later.parts
+        self.part_error = self.part_error or later.part_error
+        return self
+
+
 def check(form: Form, ctx: Context) -> list[Finding]:
     """The scores findings of one form: per row, then the weights, the total and the grade."""
+    found, tally = gather(form, ctx)
+    return found + conclude(form, ctx, tally)
+
+
+_TOTAL_CODES = ("cell-error", "total-score-mismatch", "grade-mismatch")
+
+
+def gather(form: Form, ctx: Context) -> tuple[list[Finding], Tally | None]:
+    """The findings on each row of ``form`` (the whole form or a part of it), and the tally of its
+    分值 and 得分 for ``conclude``; None when the form asks for nothing this family reports."""
     out: list[Finding] = []
     wanted = ctx.wanted
     if wanted.isdisjoint(_OWN_CODES) and form.total_score is None and form.grade is None:
-        return out  # only cell-error asked for, which this family reports on the total and grade cells alone
+        return out, None  # only cell-error asked for, which this family reports on the total and grade cells alone
     rows, weights = _indicators(form, ctx)
     if ctx.wants(_ROW_CODES):
         _rows(form, rows, weights, ctx, out)
+    tally = Tally()
+    if "weights-sum" in wanted or "weights-split" in wanted:
+        _tally_weights(rows, weights, tally)
+    if (form.total_score is not None or form.grade is not None) and ctx.wants(_TOTAL_CODES):
+        cells = indicator_score_cells(form.indicators)
+        tally.part_error = any(c.is_error for c in cells)
+        tally.parts = [n for n in map(_number, cells) if n is not None]
+    return out, tally
+
+
+def conclude(form: Form, ctx: Context, tally: Tally | None) -> list[Finding]:
+    """The weights, total and grade findings of the whole form, from the tally of all its rows."""
+    out: list[Finding] = []
+    if tally is None:
+        return out
+    wanted = ctx.wanted
     fa = None
-    if form.funds and ctx.wants(("weights-sum", "weights-split", "cell-error", "total-score-mismatch",
-                                 "grade-mismatch")):
+    if form.funds and ctx.wants(("weights-sum", "weights-split", *_TOTAL_CODES)):
         fa = analyse_funds(form)
     if "weights-sum" in wanted or "weights-split" in wanted:
-        _weights(form, rows, weights, fa, ctx, out)
-    if ctx.wants(("cell-error", "total-score-mismatch", "grade-mismatch")):
-        _total(form, fa, ctx, out)
+        _weights(form, tally, fa, ctx, out)
+    if ctx.wants(_TOTAL_CODES):
+        _total(form, fa, tally, ctx, out)
     return out
 
 
@@ -161,29 +221,38 @@ def _reason(ind: IndicatorRow, si: ScoredIndicator | None, weight: float | None,
         out.append(ctx.finding("reason-missing", cell, why=why, reason="为空" if not text else f"填写为“{text}”"))
 
 
-def _weights(form: Form, rows: list[IndicatorRow], weights: list[float | None], fa, ctx: Context,
-             out: list[Finding]) -> None:
-    """D14: 分值 of the execution row and the indicators against the weight template."""
-    per_level1: dict[str, float] = {}
-    cells: list[Cell] = []
+def _tally_weights(rows: list[IndicatorRow], weights: list[float | None], tally: Tally) -> None:
+    per_level1 = tally.per_level1
     canonical_level1 = _level1
     for ind, w in zip(rows, weights):
         if w is None:
             continue
         row_cells = ind.cells
-        cells.append(row_cells["weight"])
+        if tally.first_weight is None:
+            cell = row_cells["weight"]
+            tally.first_weight = (cell.row, cell.col)
         c1 = row_cells.get("level1")
         key = canonical_level1("" if c1 is None else c1.text)
-        per_level1[key] = per_level1.get(key, 0.0) + w
-    if not cells:
+        group = per_level1.get(key)
+        if group is None:
+            per_level1[key] = [w]
+        else:
+            group.append(w)
+
+
+def _weights(form: Form, tally: Tally, fa, ctx: Context, out: list[Finding]) -> None:
+    """D14: 分值 of the execution row and the indicators against the weight template."""
+    if tally.first_weight is None:
         return
+    per_level1 = {key: exact_sum(weights) for key, weights in tally.per_level1.items()}
     execution = exact_sum(w for w, _ in fa.weights.values()) if fa is not None and fa.weights else None
     indicators = exact_sum(per_level1.values())
     tpl = ctx.settings.template
     total = (execution or 0.0) + indicators
     tol = ctx.settings.tolerance
-    anchor_col = form.columns.get("weight", cells[0].col)
-    anchor_row = form.header_row or cells[0].row
+    first_row, first_col = tally.first_weight
+    anchor_col = form.columns.get("weight", first_col)
+    anchor_row = form.header_row or first_row
     # With no execution row, indicators alone may carry all 100 (原州) or 100 − execution (四川 90).
     allowed = [tpl["total"]] if execution is not None else [tpl["total"], tpl["total"] - tpl["execution"]]
     if all(abs(total - a) > tol for a in allowed):
@@ -203,17 +272,18 @@ def _weights(form: Form, rows: list[IndicatorRow], weights: list[float | None], 
                                expected="/".join(_fmt(e) for e in expected), actual=text, template=tpl["label"]))
 
 
-def _total(form: Form, fa, ctx: Context, out: list[Finding]) -> None:
+def _total(form: Form, fa, tally: Tally, ctx: Context, out: list[Finding]) -> None:
     cell, g = form.total_score, form.grade
     for c, field in ((cell, "总分"), (g, "评价等级")):
         if c is not None and c.is_error:
             out.append(ctx.finding("cell-error", c, value=c.value, field=field))
     if cell is None and g is None:
         return
-    cells = score_parts(form, fa)
-    if cell is not None and cell.is_error or any(c.is_error for c in cells):
+    # The execution row's 得分 first, then the rows' (score_parts), as Excel would add them.
+    cells = [f.get("score") for f in fa.scored if f.get("score") is not None] if fa is not None else []
+    if cell is not None and cell.is_error or tally.part_error or any(c.is_error for c in cells):
         return  # a total over an error value cannot be judged; the error is reported at its cell
-    parts = [n for n in (_number(c) for c in cells) if n is not None]
+    parts = [n for n in (_number(c) for c in cells) if n is not None] + tally.parts
     total = None
     printed = _number(cell)
     if parts:

@@ -58,9 +58,9 @@ def check(form: Form, ctx: Context) -> list[Finding]:
     append = out.append
     wanted = ctx.wanted
     facts_of = ctx.name_facts
-    # The facts ctx.name_facts has already stored (parallel.warm looks every name up before the
-    # families run): a hit is what it would return, for a dict look-up instead of a Python call
-    # per row. A name not looked up yet, or a Context that keeps its facts elsewhere (row.py's),
+    # The facts ctx.name_facts has already stored (the layout and taxonomy families, which run
+    # first, look every name up): a hit is what it would return, for a dict look-up instead of a
+    # Python call per row. A name not looked up yet, or a Context that keeps its facts elsewhere (row.py's),
     # goes through ctx.name_facts.
     known_facts = ctx.known_facts.get
     sheet = ctx.form.sheet

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 
 from ..core.findings import Finding
 from ..core.form import _UNSET, Cell, Form, IndicatorRow
@@ -30,13 +31,111 @@ _WS = re.compile(r"\s+")
 _CATEGORY_CODES = ("unknown-level1", "unknown-level2", "level2-wrong-parent", "mixed-framework", "name-not-normalised")
 
 
-def check(form: Form, ctx: Context) -> list[Finding]:
-    """The taxonomy findings of one form; rows with a category name in the 三级 column are left to layout.
+class Tally:
+    """What the rows of one part of a form tell the form-level sub-checks.
 
-    One pass over the rows gathers what every sub-check needs: a sheet may hold 100,000 rows,
-    and a pass per sub-check cost two and a half times as much. The findings come out in the
-    order of the sub-checks: 一级/二级, missing categories, 三级 names, duplicated 三级,
-    duplicated texts.
+    A form is checked in one part (serially) or in two (rules.parallel: each process its half of
+    the rows); ``merge`` adds a later part's tally, and ``conclude`` turns the whole form's into
+    findings. Everything here is small or plain (texts, numbers, findings), so that it travels
+    between processes cheaply.
+
+    Attributes:
+        gated: the 一级/二级 findings, reported unless the form uses the evaluation framework.
+        first_row_of: each 一级 text of a row not shifted → the first row it is on.
+        old_cost: the first old-style 成本指标 二级 cell of a 2021 form.
+        named_level1: the 一级 texts of the rows (not shifted) with a 三级 name.
+        blank3: whether a row (not shifted) has no 三级 name.
+        shifted_names: the 三级 texts of the shifted rows.
+        first_row: the first row not shifted; level1_col: the first such row's 一级 column.
+        level3_names: the name-not-normalised findings on 三级 names.
+        seen3: each canonical 三级 name → its first occurrence, (row, col, text, pair): the name
+            as written (None when it is the canonical name) and the number of its (一级, 二级)
+            texts in ``pairs3``;
+        more3: every later occurrence, (canonical, occurrence), in row order.
+        pairs3: the (一级, 二级) texts the occurrences name by number.
+        pairs, pairs_equal, first_period: the (实施周期指标值, 指标值) pairs, whether all are
+            equal, and the first pair's 实施周期 cell.
+    """
+
+    __slots__ = ("gated", "first_row_of", "old_cost", "named_level1", "blank3", "shifted_names", "first_row",
+                 "level1_col", "level3_names", "seen3", "more3", "pairs3", "pairs", "pairs_equal", "first_period")
+
+    def __init__(self):
+        self.gated: list[Finding] = []
+        self.first_row_of: dict[str, int] = {}
+        self.old_cost: Cell | None = None
+        self.named_level1: set[str] = set()
+        self.blank3 = False
+        self.shifted_names: list[str] = []
+        self.first_row: int | None = None
+        self.level1_col: int | None = None
+        self.level3_names: list[Finding] = []
+        self.seen3: dict[str, tuple[int, int, str | None, int]] = {}
+        self.more3: list[tuple[str, tuple[int, int, str | None, int]]] = []
+        self.pairs3: list[tuple[str, str]] = []
+        self.pairs = 0
+        self.pairs_equal = True
+        self.first_period: Cell | None = None
+
+    def __getstate__(self):
+        # seen3 holds an entry per distinct name (100,000 on a large sheet): pickled as columns,
+        # it takes a tenth of the time it takes as a dict of tuples.
+        state = {name: getattr(self, name) for name in self.__slots__}
+        seen3 = state.pop("seen3")
+        occurrences = seen3.values()
+        state["seen3_columns"] = (list(seen3), array("q", [o[0] for o in occurrences]),
+                                  array("q", [o[1] for o in occurrences]), [o[2] for o in occurrences],
+                                  array("q", [o[3] for o in occurrences]))
+        return state
+
+    def __setstate__(self, state):
+        names, rows, cols, texts, pairs = state.pop("seen3_columns")
+        self.seen3 = dict(zip(names, zip(rows, cols, texts, pairs)))
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def merge(self, later: Tally) -> Tally:
+        """This tally followed by ``later``, the tally of the rows below this one's."""
+        self.gated += later.gated
+        for text, row in later.first_row_of.items():
+            self.first_row_of.setdefault(text, row)
+        self.old_cost = self.old_cost or later.old_cost
+        self.named_level1 |= later.named_level1
+        self.blank3 = self.blank3 or later.blank3
+        self.shifted_names += later.shifted_names
+        if self.first_row is None:
+            self.first_row, self.level1_col = later.first_row, later.level1_col
+        elif self.level1_col is None:
+            self.level1_col = later.level1_col
+        self.level3_names += later.level3_names
+        # The later part numbers its (一级, 二级) texts from 0: they follow this part's.
+        seen3, more3, shift = self.seen3, self.more3, len(self.pairs3)
+        self.pairs3 += later.pairs3
+        for canonical, (row, col, text, pair) in later.seen3.items():
+            occurrence = (row, col, text, pair + shift)
+            if canonical in seen3:
+                more3.append((canonical, occurrence))
+            else:
+                seen3[canonical] = occurrence
+        more3 += [(canonical, (row, col, text, pair + shift)) for canonical, (row, col, text, pair) in later.more3]
+        self.pairs += later.pairs
+        self.pairs_equal = self.pairs_equal and later.pairs_equal
+        self.first_period = self.first_period or later.first_period
+        return self
+
+
+def check(form: Form, ctx: Context) -> list[Finding]:
+    """The taxonomy findings of one form; rows with a category name in the 三级 column are left to layout."""
+    found, tally = gather(form, ctx)
+    return found + conclude(form, ctx, tally)
+
+
+def gather(form: Form, ctx: Context) -> tuple[list[Finding], Tally]:
+    """One pass over the rows of ``form`` (the whole form or a part of it): the tally the
+    form-level sub-checks need. This family's findings all come from ``conclude``.
+
+    One pass gathers what every sub-check needs: a sheet may hold 100,000 rows, and a pass per
+    sub-check cost two and a half times as much.
     """
     wanted = ctx.wanted
     categories = ctx.wants(_CATEGORY_CODES)
@@ -48,34 +147,38 @@ def check(form: Form, ctx: Context) -> list[Finding]:
     level3 = names or duplicates
     copies = "duplicate-text" in wanted
     facts_of = ctx.name_facts
-    rows: list[IndicatorRow] = []
-    misaligned: list[IndicatorRow] = []
-    level1_texts: set[str] = set()
-    # (findings, 一级 cell, 二级 cell) of the rows whose pair has something to report: they become
-    # findings only once the form is known not to use the evaluation framework.
-    flagged: list[tuple[tuple[tuple[str, str, dict], ...], Cell | None, Cell | None]] = []
-    old_cost: list[Cell] = []
+    tally = Tally()
+    gated = tally.gated
+    first_row_of = tally.first_row_of
+    named_level1 = tally.named_level1
+    shifted_names = tally.shifted_names
+    level3_names = tally.level3_names
+    seen3, more3 = tally.seen3, tally.more3
+    pairs3 = tally.pairs3
+    pair_number: dict[tuple[str, str], int] = {}
     # (一级 text, 二级 text, inherited fields) → verdict: the texts and which of them are the row's
     # own decide the verdict, and a form repeats a handful of pairs over all its rows.
     verdicts: dict[tuple[str, str, frozenset[str]], _Verdict] = {}
-    level3_names: list[Finding] = []
-    seen3: set[str] = set()
-    repeated3: set[str] = set()
+    old_cost = None
     blank3 = False  # some row has no 三级 text: missing-category then looks only at the named rows
-    pairs: list[tuple[Cell, Cell]] = []
+    pairs, pairs_equal, first_period = 0, True, None
     for ind in form.indicators:
         shifted = ind._misaligned
         if shifted is _UNSET:
             shifted = misaligned_field(ind, facts_of)
-        if shifted is not None:
-            misaligned.append(ind)
-            continue
-        rows.append(ind)
         cells = ind.cells
+        if shifted is not None:
+            shifted_names.append(ind.text("level3"))
+            continue
         inherited = ind.inherited
         c1 = cells.get("level1")
         text1 = "" if c1 is None else c1.text
-        level1_texts.add(text1)
+        if tally.first_row is None:
+            tally.first_row = ind.row
+        if c1 is not None and tally.level1_col is None:
+            tally.level1_col = c1.col
+        if text1 not in first_row_of:
+            first_row_of[text1] = ind.row
         if judge:
             c2 = cells.get("level2")
             key = (text1, "" if c2 is None else c2.text, inherited)
@@ -83,52 +186,71 @@ def check(form: Form, ctx: Context) -> list[Finding]:
             if verdict is None:
                 verdict = verdicts[key] = _pair_verdict(fw, key)
             found, cost = verdict
-            if found:
-                flagged.append((found, c1, c2))
-            if cost:
-                old_cost.append(c2)
+            if found and categories:
+                for code, where, fields in found:
+                    gated.append(ctx.finding(code, c1 if where == "level1" else c2, **fields))
+            if cost and old_cost is None:
+                old_cost = c2
         c3 = cells.get("level3")
         if c3 is None or not c3.text:
             blank3 = True
-        elif level3 and "level3" not in inherited:
-            facts = facts_of(c3.text)
-            n3 = facts.level3
-            canonical = n3.canonical
-            if canonical is not None:
-                if names and (n3.changed or facts.bare):
-                    _level3_name(c3, facts, ctx, level3_names)
-                # A duplicate needs a repeated name first; real forms repeat none, so the
-                # grouping by 一级/二级 runs only for the names seen twice.
-                if canonical in seen3:
-                    repeated3.add(canonical)
-                else:
-                    seen3.add(canonical)
+        else:
+            named_level1.add(text1)
+            if level3 and "level3" not in inherited:
+                facts = facts_of(c3.text)
+                n3 = facts.level3
+                canonical = n3.canonical
+                if canonical is not None:
+                    if names and (n3.changed or facts.bare):
+                        _level3_name(c3, facts, ctx, level3_names)
+                    if duplicates:
+                        c2 = cells.get("level2")
+                        pair = (text1, "" if c2 is None else c2.text)
+                        number = pair_number.get(pair)
+                        if number is None:
+                            number = pair_number[pair] = len(pairs3)
+                            pairs3.append(pair)
+                        text = c3.text
+                        occurrence = (ind.row, c3.col, None if text == canonical else text, number)
+                        if canonical in seen3:
+                            more3.append((canonical, occurrence))
+                        else:
+                            seen3[canonical] = occurrence
         if copies:
             period = cells.get("period_target")
             if period is not None:
                 target = cells.get("target")
                 if target is not None and "period_target" not in inherited and (period.text or target.text):
-                    pairs.append((period, target))
+                    pairs += 1
+                    if first_period is None:
+                        first_period = period
+                    if pairs_equal and period.text != target.text:
+                        pairs_equal = False
+    tally.old_cost, tally.blank3 = old_cost, blank3
+    tally.pairs, tally.pairs_equal, tally.first_period = pairs, pairs_equal, first_period
+    return [], tally
+
+
+def conclude(form: Form, ctx: Context, tally: Tally) -> list[Finding]:
+    """The findings of the whole form from the tally of all its rows, in the order of the
+    sub-checks: 一级/二级, missing categories, 三级 names, duplicated 三级, duplicated texts."""
+    wanted = ctx.wanted
     out: list[Finding] = []
+    level1_texts = set(tally.first_row_of)
     level1_texts.discard("")
     if not is_evaluation_framework(level1_texts):
-        if categories:
-            for found, c1, c2 in flagged:
-                for code, where, fields in found:
-                    out.append(ctx.finding(code, c1 if where == "level1" else c2, **fields))
-            if old_cost and "mixed-framework" in wanted:
-                _mixed_framework(rows, old_cost, ctx, out)
-        if missing:
-            if blank3:
-                texts = {ind.text("level1") for ind in rows if ind.text("level3")}
-            else:
-                texts = level1_texts  # every row is named; "" (no 一级) names no category anyway
-            _missing_categories(form, rows, misaligned, texts, ctx, old_cost, out)
-    out += level3_names
-    if duplicates and repeated3:
-        _duplicate_indicators(rows, repeated3, ctx, out)
-    if copies:
-        _duplicate_text(form, pairs, ctx, out)
+        if ctx.wants(_CATEGORY_CODES):
+            out += tally.gated
+            if tally.old_cost is not None and "mixed-framework" in wanted:
+                _mixed_framework(tally, ctx, out)
+        if "missing-category" in wanted and tally.first_row is not None:
+            texts = tally.named_level1 if tally.blank3 else level1_texts
+            _missing_categories(form, tally, texts, ctx, out)
+    out += tally.level3_names
+    if "duplicate-indicator" in wanted and tally.more3:
+        _duplicate_indicators(tally, ctx, out)
+    if "duplicate-text" in wanted:
+        _duplicate_text(form, tally, ctx, out)
     return out
 
 
@@ -189,10 +311,11 @@ def _pair_verdict(fw: str, key: tuple[str, str, frozenset[str]]) -> _Verdict:
     return verdict
 
 
-def _mixed_framework(rows: list[IndicatorRow], old_cost: list[Cell], ctx: Context, out: list[Finding]) -> None:
-    """mixed-framework, once per form: a 2021 form with 成本指标 also as an old-style 二级 (cells ``old_cost``)."""
-    first = old_cost[0]
-    cost_rows = [ind.row for ind in rows if normalise_level1(ind.text("level1")).canonical == "成本指标"]
+def _mixed_framework(tally: Tally, ctx: Context, out: list[Finding]) -> None:
+    """mixed-framework, once per form: a 2021 form with 成本指标 also as an old-style 二级 (``tally.old_cost``)."""
+    first = tally.old_cost
+    cost_rows = sorted(row for text, row in tally.first_row_of.items()
+                       if normalise_level1(text).canonical == "成本指标")
     if cost_rows:
         detail = (f"成本指标既是一级指标（第{cost_rows[0]}行），又作为二级指标出现在“产出指标”下"
                   f"（第{first.row}行）")
@@ -213,61 +336,49 @@ def _row_categories(ind: IndicatorRow, fw: str, ctx: Context, out: list[Finding]
     return c2 if cost else None
 
 
-def _missing_categories(form: Form, rows: list[IndicatorRow], misaligned: list[IndicatorRow], texts: set[str],
-                        ctx: Context, old_cost: list[Cell], out: list[Finding]) -> None:
+def _missing_categories(form: Form, tally: Tally, texts: set[str], ctx: Context, out: list[Finding]) -> None:
     """missing-category for each 一级 of the framework that no named row's 一级 text (``texts``) stands for."""
-    if "level1" not in form.columns and not any(ind.has("level1") for ind in rows):
+    if "level1" not in form.columns and tally.level1_col is None:
         return
     present = {normalise_level1(t).canonical for t in texts} - {None}
     if not present:
         return  # nothing recognisable: unknown-level1 already says so
-    if old_cost:
+    if tally.old_cost is not None:
         present.add("成本指标")
     # A category whose name sits in a misaligned row exists; the layout family reports the row (D5).
-    for ind in misaligned:
-        name = ind.text("level3")
+    for name in tally.shifted_names:
         present.add(normalise_level1(name).canonical or parent_of(name, ctx.framework) or "")
-    col = form.columns.get("level1") or next((ind.get("level1").col for ind in rows if ind.has("level1")), 1)
-    row = form.header_row or rows[0].row
+    col = form.columns.get("level1") or tally.level1_col or 1
+    row = form.header_row or tally.first_row
     for level1 in allowed_level1(ctx.framework):
         if level1 not in present:
             out.append(ctx.finding("missing-category", None, row=row, col=col, name=level1))
 
 
-def _duplicate_indicators(rows: list[IndicatorRow], repeated: set[str], ctx: Context, out: list[Finding]) -> None:
-    """duplicate-indicator: the 三级 names in ``repeated`` (seen more than once) that repeat under one 一级/二级."""
-    groups: dict[tuple[str, str, str], list[tuple[Cell, str]]] = {}
+def _duplicate_indicators(tally: Tally, ctx: Context, out: list[Finding]) -> None:
+    """duplicate-indicator: the 三级 names seen more than once that repeat under one 一级/二级."""
+    repeated = {canonical for canonical, _ in tally.more3}
+    occurrences = [(canonical, tally.seen3[canonical]) for canonical in repeated] + tally.more3
+    occurrences.sort(key=lambda item: item[1][0])  # in row order, as the rows are
+    groups: dict[tuple[str, str, str], list[tuple[int, int, str, str]]] = {}
     parents: dict[tuple[str, str], tuple[str, str, str]] = {}
-    for ind in rows:
-        cell = ind.cells.get("level3")
-        if cell is None or not cell.text or "level3" in ind.inherited:
-            continue
-        canonical = ctx.name_facts(cell.text).level3.canonical
-        if canonical not in repeated:
-            continue
-        cells = ind.cells
-        c1, c2 = cells.get("level1"), cells.get("level2")
-        key = ("" if c1 is None else c1.text, "" if c2 is None else c2.text)
+    for canonical, (row, col, text, pair) in occurrences:
+        key = text1, text2 = tally.pairs3[pair]
         parent = parents.get(key)
         if parent is None:
-            text1, text2 = key
             parent1 = normalise_level1(text1).canonical or text1
             parent2 = normalise_level2(text2).canonical or text2
             parent = parents[key] = (parent1, parent2, parent2 or parent1 or "同一分类")
-        group = groups.get((parent[0], parent[1], canonical))
-        if group is None:
-            groups[(parent[0], parent[1], canonical)] = [(cell, parent[2])]
-        else:
-            group.append((cell, parent[2]))
+        groups.setdefault((parent[0], parent[1], canonical), []).append((row, col, text or canonical, parent[2]))
     # One finding per duplicated name, at its second occurrence (a sheet may repeat one name 50,000 times).
     for same in groups.values():
         if len(same) < 2:
             continue
-        (first, _), (second, parent) = same[0], same[1]
-        others = [first.row] + [c.row for c, _ in same[2:_LIST_ROWS + 1]]
+        first, (row, col, text, parent) = same[0], same[1]
+        others = [first[0]] + [r for r, *_ in same[2:_LIST_ROWS + 1]]
         other = "、".join(map(str, others)) + ("等" if len(same) > _LIST_ROWS + 1 else "")
-        out.append(ctx.finding("duplicate-indicator", second, name=second.text, parent=parent, count=len(same),
-                               other=other))
+        out.append(ctx.finding("duplicate-indicator", None, row=row, col=col, name=text, parent=parent,
+                               count=len(same), other=other))
 
 
 def _level3_name(cell: Cell, facts: NameFacts, ctx: Context, out: list[Finding]) -> None:
@@ -279,10 +390,10 @@ def _level3_name(cell: Cell, facts: NameFacts, ctx: Context, out: list[Finding])
         out.append(ctx.finding("name-not-normalised", cell, expected=facts.bare, name=cell.text))
 
 
-def _duplicate_text(form: Form, pairs: list[tuple[Cell, Cell]], ctx: Context, out: list[Finding]) -> None:
+def _duplicate_text(form: Form, tally: Tally, ctx: Context, out: list[Finding]) -> None:
     """D20: the same long task text under several tasks; 实施周期 values copied from the annual ones.
 
-    ``pairs`` holds each row's (实施周期指标值, 指标值) cells where the row has both and either holds text.
+    ``tally.pairs`` counts the rows with both a 实施周期指标值 and a 指标值 cell, either holding text.
     """
     for name, label in _TASK_FIELDS:
         groups: dict[str, list[Cell]] = {}
@@ -299,7 +410,7 @@ def _duplicate_text(form: Form, pairs: list[tuple[Cell, Cell]], ctx: Context, ou
             out.append(ctx.finding("duplicate-text", dup[1],
                                    detail=f"{len(dup)}项任务的“{label}”文字完全相同（第{where}行），请按各任务分别填写"))
             break
-    if len(pairs) >= 2 and all(p.text == t.text for p, t in pairs):
-        out.append(ctx.finding("duplicate-text", pairs[0][0],
-                               detail=f"全部{len(pairs)}个指标的实施周期指标值与年度指标值完全相同，"
+    if tally.pairs >= 2 and tally.pairs_equal:
+        out.append(ctx.finding("duplicate-text", tally.first_period,
+                               detail=f"全部{tally.pairs}个指标的实施周期指标值与年度指标值完全相同，"
                                       "请确认实施周期指标是否按整个实施期填写"))
