@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import random
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,7 +14,7 @@ import pytest
 from xltools.core.findings import Finding, Severity
 from xltools.core.grid import Grid
 from xltools.core.locate import locate_forms, outline_forms
-from xltools.engine import validate_path
+from xltools.engine import validate_grid, validate_path
 from xltools.io.reader import read_workbook
 from xltools.rules import FAMILIES, clear_caches, parallel, parts, read_and_check, run_checks
 from xltools.rules.context import Context
@@ -174,14 +175,10 @@ def test_parts_add_up_to_the_whole_at_any_cut(seed):
         ctx = Context(form, DEFAULT)
         gathered = []
         for a, b in zip(cuts, cuts[1:]):
-            part = parts_form(form, rows[a:b])
-            gathered.append(pickle.loads(pickle.dumps(parts.gather(FAMILIES, part, ctx.part(part, rows[a - 1] if a else None)))))
+            part = replace(form, indicators=rows[a:b])
+            found = parts.gather(FAMILIES, part, ctx.part(part, rows[a - 1] if a else None))
+            gathered.append(pickle.loads(pickle.dumps(found)))
         assert sorted(parts.conclude(FAMILIES, form, ctx, gathered), key=repr) == whole, cuts
-
-
-def parts_form(form, rows):
-    from dataclasses import replace
-    return replace(form, indicators=rows)
 
 
 def test_the_second_half_starts_reading_where_the_rows_read_alike(monkeypatch):
@@ -276,9 +273,15 @@ def test_small_forms_stay_in_one_process(monkeypatch):
     assert all(form.form is not None for form in report.forms if form.located)
 
 
-def test_a_form_read_in_halves_is_reported_like_any_other(forks, tmp_path):
-    from xltools.engine import validate_grid
+def test_a_form_read_in_halves_is_reported_like_any_other(forks):
     reports = validate_grid(GRIDS[3], jobs=2)
     serial = validate_grid(GRIDS[3], jobs=1)
     assert [r.to_dict() for r in reports] == [r.to_dict() for r in serial]
     assert reports[0].form is None and serial[0].form is not None
+
+
+def test_an_outline_reads_its_rows_once():
+    [outline] = outline_forms(GRIDS[0])
+    form = outline.read()
+    rows = len(form.indicators)
+    assert rows and outline.read() is form and len(form.indicators) == rows

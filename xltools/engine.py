@@ -33,7 +33,9 @@ class FormReport:
     title: str = ""
     name: str = ""
     rows: tuple[int, int] = (0, 0)
-    form: Form | None = None  # the located form; None for a "no form here" entry, after a process hop, or when two processes read its rows in halves
+    # The located form; None for a "no form here" entry, after a process hop (a worker validated
+    # the file), or when two processes read its rows in halves (each kept its own).
+    form: Form | None = None
 
     @property
     def located(self) -> bool:

@@ -22,7 +22,8 @@ from .scoring import (Comparison, Score, compare_values, execution_rate, grade_o
                       score_comparison)
 
 __all__ = ["plan_fill", "analyse_funds", "FundAnalysis", "scored_indicators", "ScoredIndicator",
-           "is_dash", "is_misaligned", "header_weight", "rate_agrees", "score_parts", "indicator_score_cells", "AMOUNT_FIELDS", "AMOUNT_TOLERANCE"]
+           "is_dash", "is_misaligned", "header_weight", "rate_agrees", "score_parts", "fund_score_cells",
+           "indicator_score_cells", "AMOUNT_FIELDS", "AMOUNT_TOLERANCE"]
 
 AMOUNT_FIELDS = ("initial_budget", "annual_budget", "execution")
 # Amounts are printed to 2 decimals; a sum of such amounts is exact to half a cent.
@@ -222,9 +223,12 @@ def scored_indicators(form: Form, settings) -> list[ScoredIndicator]:
 
 def score_parts(form: Form, fa: FundAnalysis | None = None) -> list[Cell]:
     """The 得分 cells a total score adds up: the execution score, then every indicator's."""
-    fa = fa or analyse_funds(form)
-    cells = [f.get("score") for f in fa.scored if f.get("score") is not None]
-    return cells + indicator_score_cells(form.indicators)
+    return fund_score_cells(fa or analyse_funds(form)) + indicator_score_cells(form.indicators)
+
+
+def fund_score_cells(fa: FundAnalysis) -> list[Cell]:
+    """The execution score cells (得分) of the funds block a total score adds up."""
+    return [f.get("score") for f in fa.scored if f.get("score") is not None]
 
 
 def indicator_score_cells(rows: list[IndicatorRow]) -> list[Cell]:

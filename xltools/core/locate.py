@@ -259,6 +259,7 @@ class Outline:
 
     def __init__(self, grid: Grid, merges: _Merges, form: Form, header: dict[str, Cell], end: int):
         self.grid, self.merges, self.form, self.header, self.end = grid, merges, form, header, end
+        self._read = False
 
     @property
     def first_row(self) -> int:
@@ -266,9 +267,10 @@ class Outline:
         return self.form.header_row + 1 if self.header else self.end + 1
 
     def read(self) -> Form:
-        """The form, with every row of its table read into it."""
-        if self.header:
+        """The form, with every row of its table read into it (once, however often it is asked)."""
+        if self.header and not self._read:
             _read_indicators(self.grid, self.merges, self.form, self.header, self.first_row, self.end, Carry())
+            self._read = True
         return self.form
 
     def read_part(self, first: int, last: int, carry: Carry) -> Part:

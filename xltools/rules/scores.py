@@ -5,7 +5,9 @@ import math
 import re
 from functools import lru_cache
 
-from ..core.fill import ScoredIndicator, analyse_funds, indicator_score_cells, is_dash, scored_indicators
+from ..core.fill import (
+    ScoredIndicator, analyse_funds, fund_score_cells, indicator_score_cells, is_dash, scored_indicators,
+)
 from ..core.findings import Finding
 from ..core.form import Cell, CellError, Form, IndicatorRow
 from ..core.notation import ValueKind
@@ -72,13 +74,6 @@ class Tally:
         self.first_weight: tuple[int, int] | None = None
         self.parts: list[float] = []
         self.part_error = False
-
-    def __getstate__(self):
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __setstate__(self, state):
-        for name, value in zip(self.__slots__, state):
-            setattr(self, name, value)
 
     def merge(self, later: Tally) -> Tally:
         """This tally followed by ``later``, the tally of the rows below this one's."""
@@ -279,8 +274,8 @@ def _total(form: Form, fa, tally: Tally, ctx: Context, out: list[Finding]) -> No
             out.append(ctx.finding("cell-error", c, value=c.value, field=field))
     if cell is None and g is None:
         return
-    # The execution row's 得分 first, then the rows' (score_parts), as Excel would add them.
-    cells = [f.get("score") for f in fa.scored if f.get("score") is not None] if fa is not None else []
+    # What score_parts adds up: the execution row's 得分, and the rows' (tallied part by part).
+    cells = fund_score_cells(fa) if fa is not None else []
     if cell is not None and cell.is_error or tally.part_error or any(c.is_error for c in cells):
         return  # a total over an error value cannot be judged; the error is reported at its cell
     parts = [n for n in (_number(c) for c in cells) if n is not None] + tally.parts

@@ -46,7 +46,7 @@ class Tally:
         named_level1: the 一级 texts of the rows (not shifted) with a 三级 name.
         blank3: whether a row (not shifted) has no 三级 name.
         shifted_names: the 三级 texts of the shifted rows.
-        first_row: the first row not shifted; level1_col: the first such row's 一级 column.
+        first_row: the first row not shifted; level1_col: the 一级 column of the first such row with one.
         level3_names: the name-not-normalised findings on 三级 names.
         seen3: each canonical 三级 name → its first occurrence, (row, col, text, pair): the name
             as written (None when it is the canonical name) and the number of its (一级, 二级)
