@@ -285,3 +285,23 @@ def test_an_outline_reads_its_rows_once():
     form = outline.read()
     rows = len(form.indicators)
     assert rows and outline.read() is form and len(form.indicators) == rows
+
+
+def test_a_table_without_category_columns_is_read_in_halves_past_its_spacer_rows(forks):
+    """No 一级/二级 columns: any row that reads as a row lets the second half start, and the
+    spacer rows around the middle are passed over."""
+    values = [["三级指标", "指标值"]]
+    for i in range(300):
+        values.append([f"指标{i % 250}", "是/否" if i % 7 == 0 else "≥1次"])
+        if 140 <= i <= 160:
+            values.append([])  # blank rows around the middle
+    grid = Grid("S", values)
+    [outline] = outline_forms(grid)
+    middle = (outline.first_row + outline.end + 1) // 2
+    lead = outline.fresh_start(middle - 1, outline.first_row)
+    assert grid.values[middle - 2] == []  # the row above the middle is a spacer: passed over
+    assert lead == middle - 2 and grid.values[lead - 1]
+    [halves] = checked(grid, 2)
+    assert halves.halves
+    assert halves.findings == checked(grid, 1)[0].findings
+    assert {f.code for f in halves.findings} >= {"target-placeholder", "duplicate-indicator"}

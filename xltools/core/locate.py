@@ -285,14 +285,17 @@ class Outline:
         return Part(part, carry, total_read)
 
     def fresh_start(self, below: int, above: int) -> int | None:
-        """The last sheet row from ``below`` up to ``above`` whose 一级 and 二级 cells (own or
-        merged) both hold text, where the form has those columns: reading from such a row leaves
-        the same carry whatever the rows above it left. None when there is none."""
+        """The last sheet row from ``below`` up to ``above`` that reads as an indicator row and
+        whose 一级 and 二级 cells (own or merged) both hold text, where the form has those
+        columns: reading from such a row leaves the same carry whatever the rows above it left.
+        None when there is none."""
         columns = [self.form.columns[name] for name in ("level1", "level2") if name in self.form.columns]
         value = self.merges.value
         for row in range(below, above - 1, -1):
             if all(_has_text(value(row, col)[0]) for col in columns):
-                return row
+                rows = self.read_part(row, row, Carry()).form.indicators
+                if rows and rows[0].row == row:  # not a 总分 row, a spacer …
+                    return row
         return None
 
 

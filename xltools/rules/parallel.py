@@ -52,7 +52,7 @@ def read_and_check_in_halves(outline: Outline, families: Sequence, settings: Set
     first, last = outline.first_row, outline.end
     middle = (first + last + 1) // 2
     lead = outline.fresh_start(middle - 1, max(first, middle - MAX_LEAD))
-    if lead is None or not _reads_as_a_row(outline, lead):
+    if lead is None:
         return None
     ctx = Context(outline.form, settings, wanted, rows=last - first + 1)
 
@@ -94,12 +94,6 @@ def read_and_check_in_halves(outline: Outline, families: Sequence, settings: Set
         return form, parts.conclude(families, form, ctx, [gathered, theirs]), ctx
     finally:
         child.reap()
-
-
-def _reads_as_a_row(outline: Outline, row: int) -> bool:
-    """Whether sheet row ``row`` reads as an indicator row (not a 总分 row, a spacer …)."""
-    rows = outline.read_part(row, row, Carry()).form.indicators
-    return bool(rows) and rows[0].row == row
 
 
 def _summary(part: Part) -> tuple:
