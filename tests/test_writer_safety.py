@@ -78,6 +78,22 @@ def test_write_replaces_destination_atomically(rich_xlsx, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx", "rich.xlsx"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_written_files_get_the_permissions_of_a_new_file_or_of_the_file_they_replace(rich_xlsx, tmp_path):
+    """A temp file is its owner's alone (mkstemp); what it becomes must not be: a new copy gets
+    what a plain open() gives under the umask, an in-place edit keeps the file's own mode."""
+    new, plain = tmp_path / "new.xlsx", tmp_path / "plain.txt"
+    save_copy(rich_xlsx, new, findings=[FINDING])
+    plain.write_bytes(b"")
+    assert new.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    shared = tmp_path / "shared.xlsx"
+    shared.write_bytes(rich_xlsx.read_bytes())
+    shared.chmod(0o664)
+    save_copy(shared, shared, findings=[FINDING], backup=True)
+    assert shared.stat().st_mode & 0o777 == 0o664
+    assert zipfile.is_zipfile(shared)
+
+
 def _zip_with(path: Path, entries: dict[str, bytes], level: int = 6) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
         for name, data in entries.items():

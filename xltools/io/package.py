@@ -10,6 +10,7 @@ import io
 from contextlib import contextmanager
 import os
 import posixpath
+import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -540,6 +541,26 @@ def _temp_beside(dst: Path) -> Path:
     return Path(name)
 
 
+def _process_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import: setting the umask to read it is not safe while other threads create files.
+_UMASK = _process_umask()
+
+
+def _mode_for(dst: Path) -> int:
+    """The permissions a file written to ``dst`` gets: those of the file it replaces (an in-place
+    edit keeps a shared file readable by those who could read it), else those a plain open()
+    would give. A temp file from mkstemp is readable by its owner alone."""
+    try:
+        return stat.S_IMODE(os.stat(dst).st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -558,7 +579,8 @@ def atomic_file(dst: Path):
     """Yield a binary file that becomes ``dst`` only when the block ends without error.
 
     It is a temp file in dst's folder, fsynced and moved into place with os.replace; on any
-    failure it is removed and ``dst`` is untouched.
+    failure it is removed and ``dst`` is untouched. It gets the permissions of the file it
+    replaces, or those of a new file (``_mode_for``).
     """
     tmp = _temp_beside(dst)
     try:
@@ -566,6 +588,7 @@ def atomic_file(dst: Path):
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _mode_for(dst))
         os.replace(tmp, dst)
         _fsync_dir(dst.parent)
     except BaseException:
