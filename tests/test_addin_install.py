@@ -106,6 +106,26 @@ def test_install_keeps_the_users_own_settings(tmp_path, xlam):
     assert cfg["SHOW CONSOLE"] == "True" and cfg["INTERPRETER_WIN"] == sys.executable
 
 
+def test_a_settings_file_that_cannot_be_written_is_an_install_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(inst.InstallError, match="settings file"):
+        inst.write_config(blocker / "xlwings.conf", {"INTERPRETER_WIN": "python.exe"})
+    assert blocker.read_text() == "x"
+
+
+def test_install_writes_whole_files_in_place_of_the_old_ones(tmp_path, xlam):
+    """The add-in and its settings replace what was there in one step (a temp file renamed), and
+    nothing else is left in the startup folder."""
+    t = windows(tmp_path)
+    t.startup_dir.mkdir(parents=True)
+    t.addin_path.write_bytes(b"old add-in")
+    inst.install(xlam, t, interpreter=sys.executable)
+    assert t.addin_path.read_bytes() == xlam.read_bytes()
+    assert not [p for p in t.startup_dir.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in t.config_file.parent.iterdir() if p.name.endswith(".tmp")]
+
+
 def _with_module_changed(xlam: Path, out: Path, module: str, old: str, new: str) -> Path:
     modules = [VbaModule(m.name, m.kind, m.source.replace(old, new) if m.name == module else m.source)
                for m in load_modules(MACROS)]

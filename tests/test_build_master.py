@@ -259,4 +259,11 @@ def test_rollover_target_to_selfeval_and_next_year(tmp_path):
     assert n["A1"].value == "2023年度项目支出绩效目标表"
     r = runner.invoke(rollover, [str(MASTER), "--to", "selfeval"])
     assert r.exit_code == 3 and "xltools" in r.output
+    # Written over its own input, a rollover would lose the form it came from: refused, input kept.
+    before = target.read_bytes()
+    r = runner.invoke(rollover, [str(target), "--to", "next-year", "-o", str(target)])
+    assert r.exit_code == 3 and "输入" in r.output and "Traceback" not in r.output
+    assert target.read_bytes() == before
+    r = runner.invoke(rollover, [str(target), "--to", "next-year", "-o", str(tmp_path / "nowhere" / "x.xlsx")])
+    assert r.exit_code == 3 and "无法写入" in r.output and "Traceback" not in r.output
     shutil.rmtree(out)

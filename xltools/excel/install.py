@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..io.package import atomic_write
 from .addin import ADDIN_NAME
 from .udf_specs import UDF_MODULE
 from .vba_project import read_vba_modules
@@ -119,14 +120,18 @@ def write_config(path: Path, values: dict[str, str]) -> None:
     """Merge ``values`` into the settings file, keeping keys the user added (SHOW CONSOLE …)."""
     merged = read_config(path)
     merged.update(values)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(f'"{k}","{v}"\r\n' for k, v in merged.items())
     try:
         data = text.encode(_config_encoding())
     except UnicodeEncodeError:
         raise InstallError(f"设置中有当前代码页无法表示的字符：{path}\n"
                            f"A setting has characters the ANSI code page cannot hold: {path}") from None
-    path.write_bytes(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as exc:
+        raise InstallError(f"无法写入设置文件：{path}（{exc.strerror or exc}）\n"
+                           f"Cannot write the settings file {path}: {exc.strerror or exc}") from None
 
 
 def settings_for(target: Target, interpreter: str | None = None) -> dict[str, str]:
@@ -176,7 +181,7 @@ def install(addin: Path, target: Target, interpreter: str | None = None) -> list
     done = []
     try:
         target.startup_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(addin, target.addin_path)
+        atomic_write(target.addin_path, addin.read_bytes())  # never a half-copied add-in for Excel to load
     except PermissionError:
         raise InstallError("无法写入加载项文件，请先退出 Excel 再安装。\n"
                            f"Cannot write {target.addin_path}: quit Excel, then install again.") from None

@@ -7,10 +7,12 @@ found again, so values typed into the form after it was built are carried over t
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from ..core.notation import ValueKind, parse_value
+from ..io.package import atomic_write
 from .builder import load_templates
 from .compiler import CompiledTemplate
 from .engine import FormData, StampOptions, stamp
@@ -189,5 +191,10 @@ def rollover(path: str | Path, to: str, *, output: str | Path | None = None, tem
         stem = safe_filename(f"{path.stem}-{'自评表' if to == 'selfeval' else data_fields.get('year')}")
         output = path.with_name(stem + ".xlsx")
     output = Path(output)
-    output.write_bytes(stamp(ct, data, StampOptions(password=password)))
+    if output.exists() and os.path.samefile(output, path):
+        raise RolloverError(f"输出文件就是输入的“{path.name}”：请另给一个文件名（输入文件不会被改写）")
+    try:
+        atomic_write(output, stamp(ct, data, StampOptions(password=password)))
+    except OSError as exc:
+        raise RolloverError(f"无法写入“{output}”：{exc.strerror or exc}") from exc
     return output
