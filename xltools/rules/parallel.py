@@ -214,12 +214,11 @@ class Child:
             pass  # the child has gone: result() says so
 
     def result(self) -> Any | None:
-        """What ``work`` returned; the child is reaped once its result has been read, or when
-        it has failed.
+        """What ``work`` returned, or None when the child failed (it is then reaped here).
 
         A result that unpickles whole was sent whole, so it is used without waiting for the child
         to exit: releasing what it touched of a 100,000-row form takes the child about 20 ms,
-        which the unpickling overlaps; ``reap`` waits for the exit afterwards.
+        which the unpickling overlaps. The caller calls ``reap`` once it is done with the result.
         """
         if self.pid is None:
             return None
