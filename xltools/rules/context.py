@@ -80,12 +80,6 @@ class Context:
             facts = self.known_facts[text] = self._work_out(text)
         return facts
 
-    def forget_rows(self) -> None:
-        """Drop the values parsed from the rows and the names' facts worked out so far (kept only
-        to be asked again; what asks next works them out again)."""
-        self._parsed.clear()
-        self.known_facts.clear()
-
     def target(self, ind: IndicatorRow) -> ParsedValue:
         return self.parsed(ind, "target")
 

@@ -79,10 +79,6 @@ def read_and_check_in_halves(outline: Outline, families: Sequence, settings: Set
         child.send(both)
         _settle(mine.form, ctx, both)
         gathered = parts.gather(families, mine.form, ctx.part(mine.form))
-        # This half's rows and what was parsed from them are done with: freed now, while the child
-        # may still be at work, rather than after its result (60–75 ms for 50,000 rows).
-        mine.form.indicators = []
-        ctx.forget_rows()
     except BaseException:
         child.abandon()
         raise

@@ -31,13 +31,28 @@ _WS = re.compile(r"\s+")
 _CATEGORY_CODES = ("unknown-level1", "unknown-level2", "level2-wrong-parent", "mixed-framework", "name-not-normalised")
 
 
+# A 三级 name's occurrence as a tally sends it between processes: (row, column, the name as
+# written, the row's 一级 text, its 二级 text).
+Occurrence = tuple[int, int, str, str, str]
+
+
+def occurrence(entry: IndicatorRow | Occurrence) -> Occurrence:
+    """The occurrence of a row's 三级 name (``entry`` is the row, or already its occurrence)."""
+    if type(entry) is tuple:
+        return entry
+    cells = entry.cells
+    c3 = cells["level3"]
+    c1, c2 = cells.get("level1"), cells.get("level2")
+    return entry.row, c3.col, c3.text, "" if c1 is None else c1.text, "" if c2 is None else c2.text
+
+
 class Tally:
     """What the rows of one part of a form tell the form-level sub-checks.
 
     A form is checked in one part (serially) or in two (rules.parallel: each process its half of
     the rows); ``merge`` adds a later part's tally, and ``conclude`` turns the whole form's into
-    findings. Everything here is small or plain (texts, numbers, findings), so that it travels
-    between processes cheaply.
+    findings. In its process it refers to rows rather than copy their texts (a reference per
+    distinct 三级 name costs nothing to make); pickled, only texts and numbers travel.
 
     Attributes:
         gated: the 一级/二级 findings, reported unless the form uses the evaluation framework.
@@ -48,17 +63,15 @@ class Tally:
         shifted_names: the 三级 texts of the shifted rows.
         first_row: the first row not shifted; level1_col: the 一级 column of the first such row with one.
         level3_names: the name-not-normalised findings on 三级 names.
-        seen3: each canonical 三级 name → its first occurrence, (row, col, text, pair): the name
-            as written (None when it is the canonical name) and the number of its (一级, 二级)
-            texts in ``pairs3``;
+        seen3: each canonical 三级 name → its first occurrence: the row itself, or, in a tally
+            that came through pickle, its ``Occurrence``;
         more3: every later occurrence, (canonical, occurrence), in row order.
-        pairs3: the (一级, 二级) texts the occurrences name by number.
         pairs, pairs_equal, first_period: the (实施周期指标值, 指标值) pairs, whether all are
             equal, and the first pair's 实施周期 cell.
     """
 
     __slots__ = ("gated", "first_row_of", "old_cost", "named_level1", "blank3", "shifted_names", "first_row",
-                 "level1_col", "level3_names", "seen3", "more3", "pairs3", "pairs", "pairs_equal", "first_period")
+                 "level1_col", "level3_names", "seen3", "more3", "pairs", "pairs_equal", "first_period")
 
     def __init__(self):
         self.gated: list[Finding] = []
@@ -70,27 +83,30 @@ class Tally:
         self.first_row: int | None = None
         self.level1_col: int | None = None
         self.level3_names: list[Finding] = []
-        self.seen3: dict[str, tuple[int, int, str | None, int]] = {}
-        self.more3: list[tuple[str, tuple[int, int, str | None, int]]] = []
-        self.pairs3: list[tuple[str, str]] = []
+        self.seen3: dict[str, IndicatorRow | Occurrence] = {}
+        self.more3: list[tuple[str, IndicatorRow | Occurrence]] = []
         self.pairs = 0
         self.pairs_equal = True
         self.first_period: Cell | None = None
 
     def __getstate__(self):
-        # seen3 holds an entry per distinct name (100,000 on a large sheet): pickled as columns,
-        # it takes a tenth of the time it takes as a dict of tuples.
+        # seen3 holds an entry per distinct name (50,000 in half of the bench sheet): as columns,
+        # each 一级/二级 pair once, it pickles and unpickles in 0.03 s, as a dict of tuples in 0.2.
         state = {name: getattr(self, name) for name in self.__slots__}
         seen3 = state.pop("seen3")
-        occurrences = seen3.values()
+        occurrences = [occurrence(entry) for entry in seen3.values()]
+        pairs: dict[tuple[str, str], int] = {}
+        numbers = array("q", [pairs.setdefault((o[3], o[4]), len(pairs)) for o in occurrences])
         state["seen3_columns"] = (list(seen3), array("q", [o[0] for o in occurrences]),
                                   array("q", [o[1] for o in occurrences]), [o[2] for o in occurrences],
-                                  array("q", [o[3] for o in occurrences]))
+                                  numbers, list(pairs))
+        state["more3"] = [(canonical, occurrence(entry)) for canonical, entry in self.more3]
         return state
 
     def __setstate__(self, state):
-        names, rows, cols, texts, pairs = state.pop("seen3_columns")
-        self.seen3 = dict(zip(names, zip(rows, cols, texts, pairs)))
+        names, rows, cols, texts, numbers, pairs = state.pop("seen3_columns")
+        self.seen3 = {name: (row, col, text, *pairs[number])
+                      for name, row, col, text, number in zip(names, rows, cols, texts, numbers)}
         for name, value in state.items():
             setattr(self, name, value)
 
@@ -108,16 +124,13 @@ class Tally:
         elif self.level1_col is None:
             self.level1_col = later.level1_col
         self.level3_names += later.level3_names
-        # The later part numbers its (一级, 二级) texts from 0: they follow this part's.
-        seen3, more3, shift = self.seen3, self.more3, len(self.pairs3)
-        self.pairs3 += later.pairs3
-        for canonical, (row, col, text, pair) in later.seen3.items():
-            occurrence = (row, col, text, pair + shift)
+        seen3, more3 = self.seen3, self.more3
+        for canonical, entry in later.seen3.items():
             if canonical in seen3:
-                more3.append((canonical, occurrence))
+                more3.append((canonical, entry))
             else:
-                seen3[canonical] = occurrence
-        more3 += [(canonical, (row, col, text, pair + shift)) for canonical, (row, col, text, pair) in later.more3]
+                seen3[canonical] = entry
+        more3 += later.more3
         self.pairs += later.pairs
         self.pairs_equal = self.pairs_equal and later.pairs_equal
         self.first_period = self.first_period or later.first_period
@@ -154,8 +167,7 @@ def gather(form: Form, ctx: Context) -> tuple[list[Finding], Tally]:
     shifted_names = tally.shifted_names
     level3_names = tally.level3_names
     seen3, more3 = tally.seen3, tally.more3
-    pairs3 = tally.pairs3
-    pair_number: dict[tuple[str, str], int] = {}
+    first_row = level1_col = None
     # (一级 text, 二级 text, inherited fields) → verdict: the texts and which of them are the row's
     # own decide the verdict, and a form repeats a handful of pairs over all its rows.
     verdicts: dict[tuple[str, str, frozenset[str]], _Verdict] = {}
@@ -173,10 +185,10 @@ def gather(form: Form, ctx: Context) -> tuple[list[Finding], Tally]:
         inherited = ind.inherited
         c1 = cells.get("level1")
         text1 = "" if c1 is None else c1.text
-        if tally.first_row is None:
-            tally.first_row = ind.row
-        if c1 is not None and tally.level1_col is None:
-            tally.level1_col = c1.col
+        if first_row is None:
+            first_row = ind.row
+        if level1_col is None and c1 is not None:
+            level1_col = c1.col
         if text1 not in first_row_of:
             first_row_of[text1] = ind.row
         if judge:
@@ -204,18 +216,10 @@ def gather(form: Form, ctx: Context) -> tuple[list[Finding], Tally]:
                     if names and (n3.changed or facts.bare):
                         _level3_name(c3, facts, ctx, level3_names)
                     if duplicates:
-                        c2 = cells.get("level2")
-                        pair = (text1, "" if c2 is None else c2.text)
-                        number = pair_number.get(pair)
-                        if number is None:
-                            number = pair_number[pair] = len(pairs3)
-                            pairs3.append(pair)
-                        text = c3.text
-                        occurrence = (ind.row, c3.col, None if text == canonical else text, number)
                         if canonical in seen3:
-                            more3.append((canonical, occurrence))
+                            more3.append((canonical, ind))
                         else:
-                            seen3[canonical] = occurrence
+                            seen3[canonical] = ind
         if copies:
             period = cells.get("period_target")
             if period is not None:
@@ -227,6 +231,7 @@ def gather(form: Form, ctx: Context) -> tuple[list[Finding], Tally]:
                     if pairs_equal and period.text != target.text:
                         pairs_equal = False
     tally.old_cost, tally.blank3 = old_cost, blank3
+    tally.first_row, tally.level1_col = first_row, level1_col
     tally.pairs, tally.pairs_equal, tally.first_period = pairs, pairs_equal, first_period
     return [], tally
 
@@ -358,18 +363,20 @@ def _missing_categories(form: Form, tally: Tally, texts: set[str], ctx: Context,
 def _duplicate_indicators(tally: Tally, ctx: Context, out: list[Finding]) -> None:
     """duplicate-indicator: the 三级 names seen more than once that repeat under one 一级/二级."""
     repeated = {canonical for canonical, _ in tally.more3}
-    occurrences = [(canonical, tally.seen3[canonical]) for canonical in repeated] + tally.more3
+    seen3 = tally.seen3
+    occurrences = [(canonical, occurrence(entry))
+                   for canonical, entry in [(canonical, seen3[canonical]) for canonical in repeated] + tally.more3]
     occurrences.sort(key=lambda item: item[1][0])  # in row order, as the rows are
     groups: dict[tuple[str, str, str], list[tuple[int, int, str, str]]] = {}
     parents: dict[tuple[str, str], tuple[str, str, str]] = {}
-    for canonical, (row, col, text, pair) in occurrences:
-        key = text1, text2 = tally.pairs3[pair]
+    for canonical, (row, col, text, text1, text2) in occurrences:
+        key = (text1, text2)
         parent = parents.get(key)
         if parent is None:
             parent1 = normalise_level1(text1).canonical or text1
             parent2 = normalise_level2(text2).canonical or text2
             parent = parents[key] = (parent1, parent2, parent2 or parent1 or "同一分类")
-        groups.setdefault((parent[0], parent[1], canonical), []).append((row, col, text or canonical, parent[2]))
+        groups.setdefault((parent[0], parent[1], canonical), []).append((row, col, text, parent[2]))
     # One finding per duplicated name, at its second occurrence (a sheet may repeat one name 50,000 times).
     for same in groups.values():
         if len(same) < 2:
