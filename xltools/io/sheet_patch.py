@@ -14,6 +14,7 @@ from lxml import etree
 
 from ..core.form import address, col_index
 from .package import NS_MAIN, NS_R
+from . import xmltext
 from .xmltext import ooxml_text  # noqa: F401 - cell and note writers import it from here
 
 _M = f"{{{NS_MAIN}}}"
@@ -60,16 +61,13 @@ def parse_range(ref: str) -> tuple[int, int, int, int]:
 
 
 def number_text(value: float) -> str:
-    """A number as <v> text: integers without ".0", other floats round-tripping exactly."""
+    """A number as <v> text (``xmltext.number_text``), a boolean as 1 or 0; a number that is not
+    finite has no cell form and raises ValueError."""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"cannot write {value!r} into a cell")
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+    return xmltext.number_text(value)
 
 
 def set_text(el: etree._Element, text: str) -> None:
